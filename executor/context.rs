@@ -1,0 +1,120 @@
+//! Which executor is running on this thread?
+//!
+//! Book chapter: *Tasks and the waker queue* (`book/src/tasks.md`).
+//!
+//! `spawn(future)`, `sleep(duration)` and `Instant::now()` take no executor
+//! argument, yet they must reach the executor that is running the task that
+//! calls them. `block_on` records its executor in a thread-local for as long
+//! as it runs; these functions look it up there. The same lookup tells a wake
+//! whether it may use the fast local door of the waker queue (`queue.rs`).
+//!
+//! The record also forbids a `block_on` inside a task: that would freeze the
+//! outer executor (and every task on it) until the inner one finishes.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+
+use crate::executor::Core;
+use crate::join_handle::JoinHandle;
+use crate::queue::Queues;
+
+thread_local! {
+    /// The executor whose `block_on` is running on this thread (or that is
+    /// shutting down on it), if any.
+    static RUNNING: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Calls `f` with the running executor, or `None` if there is none.
+///
+/// Also safe to call while the thread is exiting (a waker dropped by another
+/// thread-local's destructor): then it reports `None`.
+pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
+    let mut f = Some(f);
+    let result = RUNNING.try_with(|running| {
+        let running = running.try_borrow().ok();
+        let core = running.as_ref().and_then(|running| running.as_ref());
+        (f.take().expect("called once"))(core)
+    });
+    match result {
+        Ok(value) => value,
+        Err(_thread_local_destroyed) => (f.take().expect("called once"))(None),
+    }
+}
+
+/// Like [`with_core`], but hands out only the queues (what a wake needs).
+pub(crate) fn with_running<R>(f: impl FnOnce(Option<&Queues>) -> R) -> R {
+    with_core(|core| f(core.map(|core| &core.queues)))
+}
+
+/// The running executor, or a panic that says how to get one.
+pub(crate) fn expect_core<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
+    with_core(|core| match core {
+        Some(core) => f(core),
+        None => panic!(
+            "{what} was called with no busy-chef executor running on this thread. \
+             Call it from inside a future run by `busy_chef::block_on(...)` or \
+             `Executor::block_on(...)` (for example in the `async` block you pass \
+             to block_on, or in a task spawned from there)."
+        ),
+    })
+}
+
+/// Marks `core` as running on this thread until the guard is dropped.
+pub(crate) struct Enter {
+    previous: Option<Rc<Core>>,
+}
+
+/// Called by `block_on`. Panics if an executor is already running here.
+pub(crate) fn enter(core: &Rc<Core>) -> Enter {
+    RUNNING.with(|running| {
+        let mut running = running.borrow_mut();
+        if running.is_some() {
+            panic!(
+                "block_on was called inside a future that busy-chef is already running \
+                 (a block_on nested in a task or in another block_on). That would stop \
+                 the outer executor, and every task on it, until the inner future \
+                 finishes. Use `.await` instead, or `spawn` the future and `.await` \
+                 its JoinHandle."
+            );
+        }
+        *running = Some(core.clone());
+    });
+    Enter { previous: None }
+}
+
+/// Called while an executor shuts down, so that `Drop` impls that call
+/// `spawn` or wake a task reach the executor being dropped (which refuses
+/// politely) rather than panicking. Unlike [`enter`], it may nest.
+pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> Enter {
+    let previous = RUNNING
+        .try_with(|running| running.borrow_mut().replace(core.clone()))
+        .ok()
+        .flatten();
+    Enter { previous }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = RUNNING.try_with(|running| *running.borrow_mut() = previous);
+    }
+}
+
+/// Spawns `future` onto the executor running on this thread, and returns a
+/// [`JoinHandle`] to await its output.
+///
+/// The task starts running at the executor's next turn, not inside `spawn`.
+/// Dropping the `JoinHandle` detaches the task: it keeps running.
+///
+/// # Panics
+///
+/// If no busy-chef executor is running on this thread (see
+/// [`Executor::spawn`](crate::Executor::spawn) to spawn from outside).
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    expect_core("busy_chef::spawn", |core| core.spawn(future))
+}

@@ -1,0 +1,170 @@
+//! `JoinHandle`: the receipt you get from `spawn`, and `JoinError`.
+//!
+//! Book chapter: *`JoinHandle`* (`book/src/join-handle.md`).
+//!
+//! A `JoinHandle<T>` is a future that completes with the task's output once
+//! the task finishes. Awaiting it stores the awaiter's waker in the task
+//! (`task.rs`); when the task finishes, it wakes that waker.
+//!
+//! | you do | the task |
+//! |---|---|
+//! | `handle.await` | keeps running; you get `Ok(output)` when it finishes |
+//! | `drop(handle)` | keeps running, *detached*; its output is dropped when it finishes (tokio does the same; async-task's `Task` cancels instead; asyncio may garbage-collect a task you keep no reference to) |
+//! | `handle.abort()` | is cancelled: its future is dropped at the executor's next turn, and `handle.await` gives `Err(e)` with `e.is_cancelled()` |
+//! | (the task panics) | the panic is caught; `handle.await` gives `Err(e)` with `e.is_panic()`; the other tasks carry on |
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::task::{JoinTarget, PanicPayload, TaskId};
+
+/// An owned permission to await a spawned task's output (see the module
+/// docs). `Unpin`; not `Send` (the task lives on its executor's thread).
+pub struct JoinHandle<T> {
+    task: Arc<dyn JoinTarget<T>>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: Arc<dyn JoinTarget<T>>) -> Self {
+        JoinHandle { task }
+    }
+
+    /// Cancels the task: its future is dropped at the executor's next turn
+    /// (or right away, if it has not started), and awaiting this handle gives
+    /// a [`JoinError`] whose [`is_cancelled`](JoinError::is_cancelled) is
+    /// true. Does nothing if the task has finished already.
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+
+    /// Has the task finished (completed, panicked, or been cancelled)?
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.task.id()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.task.poll_join(cx)
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        self.task.detach();
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.task.id())
+            .field("finished", &self.task.is_finished())
+            .finish()
+    }
+}
+
+/// Why a task produced no output: it was cancelled, or it panicked.
+pub struct JoinError {
+    id: TaskId,
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    Panic(PanicPayload),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(id: TaskId) -> Self {
+        JoinError {
+            id,
+            repr: Repr::Cancelled,
+        }
+    }
+
+    pub(crate) fn panic(id: TaskId, payload: PanicPayload) -> Self {
+        JoinError {
+            id,
+            repr: Repr::Panic(payload),
+        }
+    }
+
+    /// The task was cancelled (`abort`, or its executor was dropped).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// The task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The id of the task.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The panic's payload (what `panic!` was given), to inspect it or to
+    /// resume the panic with `std::panic::resume_unwind`.
+    ///
+    /// # Panics
+    ///
+    /// If the task was cancelled rather than panicking.
+    pub fn into_panic(self) -> PanicPayload {
+        self.try_into_panic()
+            .unwrap_or_else(|e| panic!("`JoinError::into_panic` on a cancelled task ({})", e.id))
+    }
+
+    /// The panic's payload, or the error back if the task was cancelled.
+    pub fn try_into_panic(self) -> Result<PanicPayload, JoinError> {
+        match self.repr {
+            Repr::Panic(payload) => Ok(payload),
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    fn panic_message(&self) -> Option<&str> {
+        match &self.repr {
+            Repr::Panic(payload) => payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str)),
+            Repr::Cancelled => None,
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.repr, self.panic_message()) {
+            (Repr::Cancelled, _) => write!(f, "{} was cancelled", self.id),
+            (Repr::Panic(_), Some(message)) => write!(f, "{} panicked: {message}", self.id),
+            (Repr::Panic(_), None) => write!(f, "{} panicked", self.id),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.id),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(message) => write!(f, "JoinError::Panic({}, {message:?})", self.id),
+                None => write!(f, "JoinError::Panic({}, ..)", self.id),
+            },
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}

@@ -1,0 +1,187 @@
+//! The waker queue: where a wake puts a task's name, through one of two doors.
+//!
+//! Book chapter: *Tasks and the waker queue* (`book/src/tasks.md`).
+//!
+//! Waking a task never polls it. A wake only writes the task's [`TaskKey`] (its
+//! slot in the executor's task table and its never-reused id) into a queue;
+//! the executor loop (`executor.rs`) reads the queue and polls each task it
+//! names. A wake can come from anywhere, so the queue has two doors:
+//!
+//! ```text
+//!   wake on the executor's own thread          wake from any other thread
+//!   (a task wakes another, a timer fires)      (a reactor, a thread pool)
+//!                 │                                       │
+//!                 ▼                                       ▼
+//!       ┌───────────────────┐                 ┌───────────────────────┐
+//!       │ local: VecDeque   │                 │ crossbeam channel     │
+//!       │ (~2 ns push+pop)  │                 │ (~11 ns send+recv,    │
+//!       │ only this thread  │                 │  any thread)          │
+//!       └─────────┬─────────┘                 └───────────┬───────────┘
+//!                 │      each turn of the loop drains     │
+//!                 └──────────► the channel into local ◄───┘
+//!                               then runs what is there
+//! ```
+//!
+//! The channel alone would be correct. The local door exists for speed: most
+//! wakes in a single-threaded program happen on the executor's thread, while
+//! it is running, and for those a plain `VecDeque` is five times cheaper. A
+//! wake can tell which door to use by asking the thread-local "which executor
+//! is running here?" (`context.rs`): if it is this task's executor, the local
+//! queue is right there.
+//!
+//! The channel also does the parking: when there is nothing to run, the
+//! executor blocks in `recv_deadline` on it, so a wake from another thread is
+//! what unparks it.
+//!
+//! Either way, a task is in at most one queue at a time: its `queued` flag
+//! (`task.rs`) is set by the first wake and cleared just before it is polled,
+//! so a task woken a hundred times between two polls is polled once.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::context;
+use crate::task::TaskId;
+
+/// The name of a task in a queue: its slot in the executor's task table, and
+/// its id. The slot finds the task in O(1); the id (never reused) tells
+/// whether the task in that slot is still the one that was woken.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TaskKey {
+    pub(crate) slot: u32,
+    pub(crate) id: TaskId,
+}
+
+/// The slot that stands for `block_on`'s main future, which is not in the
+/// task table.
+pub(crate) const MAIN_SLOT: u32 = u32::MAX;
+
+impl fmt::Debug for TaskKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.slot == MAIN_SLOT {
+            write!(f, "{:?}(main)", self.id)
+        } else {
+            write!(f, "{:?}@slot{}", self.id, self.slot)
+        }
+    }
+}
+
+/// The part of an executor that every waker holds (through an `Arc`): it is
+/// all a wake needs, and it is `Send + Sync`.
+pub(crate) struct Shared {
+    sender: Sender<TaskKey>,
+}
+
+impl Shared {
+    /// Puts `key` into the queue: through the local door if this thread is
+    /// running the executor that owns the task, else through the channel.
+    pub(crate) fn schedule(&self, key: TaskKey) {
+        let pushed_locally = context::with_running(|running| match running {
+            Some(queues) if std::ptr::eq(queues.shared(), self) => {
+                queues.local.borrow_mut().push_back(key);
+                true
+            }
+            _ => false,
+        });
+        if !pushed_locally {
+            // The executor may be gone; then the wake has nowhere to go and
+            // is dropped, which is what a wake of a dead executor should do.
+            let _ = self.sender.send(key);
+        }
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("in_channel", &self.sender.len())
+            .finish()
+    }
+}
+
+/// The executor's side of the queue: both doors, and the channel's receiver.
+pub(crate) struct Queues {
+    shared: Arc<Shared>,
+    pub(crate) local: RefCell<VecDeque<TaskKey>>,
+    receiver: Receiver<TaskKey>,
+}
+
+impl Queues {
+    pub(crate) fn new() -> Self {
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        Queues {
+            shared: Arc::new(Shared { sender }),
+            local: RefCell::new(VecDeque::new()),
+            receiver,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    pub(crate) fn shared_arc(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn push_local(&self, key: TaskKey) {
+        self.local.borrow_mut().push_back(key);
+    }
+
+    pub(crate) fn pop_local(&self) -> Option<TaskKey> {
+        self.local.borrow_mut().pop_front()
+    }
+
+    pub(crate) fn local_len(&self) -> usize {
+        self.local.borrow().len()
+    }
+
+    /// Moves every wake that arrived through the channel into the local
+    /// queue, without blocking.
+    pub(crate) fn drain_channel(&self) {
+        if self.receiver.is_empty() {
+            return;
+        }
+        let mut local = self.local.borrow_mut();
+        local.extend(self.receiver.try_iter());
+    }
+
+    /// Blocks until a wake arrives through the channel or `deadline` passes
+    /// (`None`: no deadline). A wake that arrives is moved into the local
+    /// queue. This is where a parked executor sleeps.
+    pub(crate) fn park(&self, deadline: Option<std::time::Instant>) {
+        let received = match deadline {
+            Some(deadline) => self.receiver.recv_deadline(deadline).ok(),
+            // We hold a sender ourselves, so this cannot fail with
+            // "disconnected": it waits for a wake from another thread.
+            None => self.receiver.recv().ok(),
+        };
+        if let Some(key) = received {
+            self.push_local(key);
+            self.drain_channel();
+        }
+    }
+
+    /// Non-blocking: has another thread sent a wake?
+    pub(crate) fn channel_is_empty(&self) -> bool {
+        self.receiver.is_empty()
+    }
+}
+
+impl fmt::Debug for Queues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let local: Vec<TaskKey> = self
+            .local
+            .try_borrow()
+            .map(|q| q.iter().copied().collect())
+            .unwrap_or_default();
+        f.debug_struct("Queues")
+            .field("local", &local)
+            .field("in_channel", &self.receiver.len())
+            .finish()
+    }
+}

@@ -1,0 +1,437 @@
+//! A task: one spawned future, its state, and the slot for its output.
+//!
+//! Book chapters: *Tasks and the waker queue* (`book/src/tasks.md`) and
+//! *`JoinHandle`* (`book/src/join-handle.md`).
+//!
+//! `spawn(future)` makes one allocation, an `Arc<Task<F>>`:
+//!
+//! ```text
+//!   Arc<Task<F>> ─────────────────────────────────────────────────────┐
+//!   │ Header  id, slot, queued: AtomicBool, Arc<Shared> (channel)     │ ← wakers point here,
+//!   │ state   Cell<u8>: HANDLE | ABORT | DONE                         │   from any thread
+//!   │ stage   Running(F) → Finished(Result<F::Output, JoinError>)     │ ← executor thread only
+//!   │         → Consumed                                              │
+//!   │ awaiter the waker of whoever awaits the JoinHandle              │
+//!   └─────────────────────────────────────────────────────────────────┘
+//!   owned by: the executor's task table (until DONE), the JoinHandle
+//!             (until dropped), and every clone of the task's Waker
+//! ```
+//!
+//! ## The life of a task
+//!
+//! ```text
+//!              ① spawn                       ② run: poll → Pending
+//!   (new) ──────────────► QUEUED ───────────────────────────────► WAITING
+//!                           ▲ │                                      │
+//!                           │ │ ④ run: poll → Ready / panic          │
+//!                           │ │    or ABORT was set                  │
+//!                           │ ▼                                      │
+//!                           │ DONE ──► ⑤ JoinHandle takes the output │
+//!                           └────────────────────────────────────────┘
+//!                                     ③ wake (any thread), abort
+//! ```
+//!
+//! 1. `Core::spawn` (`executor.rs`) allocates the task with `queued = true`
+//!    and pushes its key onto the local queue.
+//! 2. [`Task::run`] clears `queued` *before* polling, so a wake during the
+//!    poll queues the task again (it is polled once more, next turn).
+//! 3. [`Header::wake`] sets `queued`; only the wake that flips it from `false`
+//!    pushes the key. A task is never in a queue twice.
+//! 4. [`Task::run`] → `finish`: the future is dropped, the output stored (or
+//!    dropped at once if nobody holds the `JoinHandle`), the awaiter woken,
+//!    and `queued` set for good, so later wakes do nothing. The executor then
+//!    removes the task from its table.
+//! 5. `JoinTarget::poll_join` moves the output out to the awaiter.
+//!
+//! ## Who may touch what
+//!
+//! The `Header` is read by wakers on any thread: it holds only atomics, the
+//! id, and an `Arc` of the channel sender, all thread-safe. Everything else
+//! (`state`, `stage`, `awaiter`) is touched only on the executor's thread:
+//! through the task table (owned by the `!Send` executor) or the `!Send`
+//! `JoinHandle`. Before those two let go, the executor's thread empties
+//! `stage`, so when the last reference is a waker on another thread, freeing
+//! the task there drops nothing that is not thread-safe.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use crate::join_handle::JoinError;
+use crate::queue::{Shared, TaskKey};
+use crate::waker::{self, Wakeable};
+
+/// A task's id: unique for the life of the process, never reused, so a
+/// stale waker can never wake a newer task. Shown as `task-N`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(pub(crate) u64);
+
+impl TaskId {
+    /// The number behind the id.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Debug for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task-{}", self.0)
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task-{}", self.0)
+    }
+}
+
+/// What a waker needs to wake a task; safe to use from any thread.
+pub(crate) struct Header {
+    pub(crate) id: TaskId,
+    pub(crate) slot: u32,
+    /// Set while the task's key is in a queue (or forever, once it is DONE).
+    /// Invariant: the key is pushed only by the wake that sets this flag from
+    /// `false` to `true`, so it is in at most one queue, at most once.
+    queued: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Header {
+    pub(crate) fn new(id: TaskId, slot: u32, shared: Arc<Shared>) -> Self {
+        Header {
+            id,
+            slot,
+            queued: AtomicBool::new(true),
+            shared,
+        }
+    }
+
+    pub(crate) fn key(&self) -> TaskKey {
+        TaskKey {
+            slot: self.slot,
+            id: self.id,
+        }
+    }
+
+    /// ③ Queues the task unless it is queued already (or done).
+    pub(crate) fn wake(&self) {
+        // AcqRel: what the waking thread wrote before waking (a message, a
+        // result) is visible to the executor after it clears the flag.
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            self.shared.schedule(self.key());
+        }
+    }
+
+    /// ② The executor is about to poll: from now on, a wake queues it again.
+    pub(crate) fn clear_queued(&self) {
+        self.queued.swap(false, Ordering::AcqRel);
+    }
+
+    fn is_queued(&self) -> bool {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// ④ Done: every later wake finds the flag set and does nothing.
+    fn set_queued_forever(&self) {
+        self.queued.store(true, Ordering::Release);
+    }
+}
+
+impl Wakeable for Header {
+    fn header(&self) -> &Header {
+        self
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Header")
+            .field("id", &self.id)
+            .field("slot", &self.slot)
+            .field("queued", &self.is_queued())
+            .finish()
+    }
+}
+
+/// The flags in `Task::state` (executor thread only).
+mod flags {
+    /// A `JoinHandle` exists. While set, the output is kept for it; once
+    /// cleared (the handle was dropped: the task is *detached*), the output
+    /// is dropped as soon as the task finishes.
+    pub const HANDLE: u8 = 1 << 0;
+    /// `abort()` was called. Can be set only before DONE; the next `run`
+    /// drops the future instead of polling it.
+    pub const ABORT: u8 = 1 << 1;
+    /// The future finished, panicked, or was cancelled. Never cleared; once
+    /// set the future is gone and `stage` is `Finished` or `Consumed`.
+    pub const DONE: u8 = 1 << 2;
+    /// Being polled right now (for `Debug`, and to catch re-entrant polls).
+    pub const RUNNING: u8 = 1 << 3;
+}
+
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+/// One spawned future and everything the executor knows about it.
+pub(crate) struct Task<F: Future> {
+    header: Header,
+    state: Cell<u8>,
+    stage: RefCell<Stage<F>>,
+    awaiter: Cell<Option<Waker>>,
+}
+
+/// What [`Task::run`] tells the executor to do next.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RunOutcome {
+    /// The task waits for a wake; keep it in the task table.
+    Waiting,
+    /// The task is DONE; remove it from the task table.
+    Done,
+}
+
+/// A task seen by the executor's task table, whatever its future's type.
+pub(crate) trait Runnable: fmt::Debug {
+    fn header(&self) -> &Header;
+    /// Polls the task once (or drops it, if it was aborted).
+    fn run(self: Arc<Self>) -> RunOutcome;
+    /// The executor is shutting down: drop the future, report "cancelled".
+    fn shut_down(&self);
+}
+
+/// A task seen by its `JoinHandle`, whatever its future's type.
+pub(crate) trait JoinTarget<T> {
+    fn id(&self) -> TaskId;
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
+    fn abort(&self);
+    fn is_finished(&self) -> bool;
+    /// The `JoinHandle` is being dropped.
+    fn detach(&self);
+}
+
+impl<F: Future> Task<F> {
+    pub(crate) fn new(header: Header, future: F) -> Self {
+        Task {
+            header,
+            state: Cell::new(flags::HANDLE),
+            stage: RefCell::new(Stage::Running(future)),
+            awaiter: Cell::new(None),
+        }
+    }
+
+    fn has(&self, flag: u8) -> bool {
+        self.state.get() & flag != 0
+    }
+
+    fn set(&self, flag: u8) {
+        self.state.set(self.state.get() | flag);
+    }
+
+    fn clear(&self, flag: u8) {
+        self.state.set(self.state.get() & !flag);
+    }
+
+    /// ④ Drops the future (if still there), stores or drops the result, and
+    /// wakes the awaiter.
+    fn finish(&self, mut result: Result<F::Output, JoinError>) {
+        // Drop the future in place (it is pinned; it must not move). Its
+        // destructor is user code and may panic: a panic there becomes the
+        // task's result, and the assignment still leaves `Consumed` behind.
+        let dropped = catch_unwind(AssertUnwindSafe(|| {
+            *self.stage.borrow_mut() = Stage::Consumed;
+        }));
+        if let Err(payload) = dropped {
+            if !matches!(&result, Err(e) if e.is_panic()) {
+                result = Err(JoinError::panic(self.header.id, payload));
+            }
+        }
+        self.set(flags::DONE);
+        self.clear(flags::ABORT);
+        self.header.set_queued_forever();
+        if self.has(flags::HANDLE) {
+            *self.stage.borrow_mut() = Stage::Finished(result);
+        } else {
+            // Detached: nobody will ever read the output. Drop it here, on the
+            // executor's thread (it need not be `Send`).
+            drop_caught(result);
+        }
+        if let Some(awaiter) = self.awaiter.take() {
+            awaiter.wake();
+        }
+    }
+}
+
+/// Drops a value whose destructor is user code, swallowing a panic from it:
+/// the executor must keep running.
+fn drop_caught<T>(value: T) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+}
+
+impl<F: Future + 'static> Wakeable for Task<F> {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+}
+
+impl<F: Future + 'static> Runnable for Task<F> {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn run(self: Arc<Self>) -> RunOutcome {
+        if self.has(flags::DONE) {
+            return RunOutcome::Done;
+        }
+        self.header.clear_queued();
+        if self.has(flags::ABORT) {
+            self.finish(Err(JoinError::cancelled(self.header.id)));
+            return RunOutcome::Done;
+        }
+
+        let waker = waker::waker_ref(&self);
+        let mut cx = Context::from_waker(&waker);
+        self.set(flags::RUNNING);
+        let poll = {
+            let mut stage = self.stage.borrow_mut();
+            let Stage::Running(future) = &mut *stage else {
+                unreachable!("a task that is not DONE still has its future")
+            };
+            // SAFETY: the future lives inside the task's `Arc` allocation and
+            // is never moved out of it: it stays in `stage` until it is dropped
+            // in place by `finish`. That is exactly the promise `Pin` needs.
+            let future = unsafe { Pin::new_unchecked(future) };
+            catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+        };
+        self.clear(flags::RUNNING);
+
+        match poll {
+            Ok(Poll::Pending) => RunOutcome::Waiting,
+            Ok(Poll::Ready(output)) => {
+                self.finish(Ok(output));
+                RunOutcome::Done
+            }
+            Err(payload) => {
+                self.finish(Err(JoinError::panic(self.header.id, payload)));
+                RunOutcome::Done
+            }
+        }
+    }
+
+    fn shut_down(&self) {
+        if !self.has(flags::DONE) {
+            self.finish(Err(JoinError::cancelled(self.header.id)));
+        }
+    }
+}
+
+impl<F: Future + 'static> JoinTarget<F::Output> for Task<F> {
+    fn id(&self) -> TaskId {
+        self.header.id
+    }
+
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
+        if self.has(flags::DONE) {
+            let mut stage = self.stage.borrow_mut();
+            return match std::mem::replace(&mut *stage, Stage::Consumed) {
+                Stage::Finished(result) => Poll::Ready(result),
+                _ => panic!(
+                    "a JoinHandle was polled again after it returned the output of {}",
+                    self.header.id
+                ),
+            };
+        }
+        // Keep the latest waker: only the most recent poll's waker counts.
+        match self.awaiter.take() {
+            Some(old) if old.will_wake(cx.waker()) => self.awaiter.set(Some(old)),
+            _ => self.awaiter.set(Some(cx.waker().clone())),
+        }
+        Poll::Pending
+    }
+
+    fn abort(&self) {
+        if !self.has(flags::DONE) {
+            self.set(flags::ABORT);
+            self.header.wake();
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.has(flags::DONE)
+    }
+
+    fn detach(&self) {
+        self.clear(flags::HANDLE);
+        if self.has(flags::DONE) {
+            if let Ok(mut stage) = self.stage.try_borrow_mut() {
+                let unclaimed = std::mem::replace(&mut *stage, Stage::Consumed);
+                drop(stage);
+                drop_caught(unclaimed);
+            }
+        }
+    }
+}
+
+impl<F: Future> fmt::Debug for Task<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Flags(u8, bool);
+        impl fmt::Debug for Flags {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut names = Vec::new();
+                if self.1 {
+                    names.push("QUEUED");
+                }
+                for (flag, name) in [
+                    (flags::RUNNING, "RUNNING"),
+                    (flags::HANDLE, "HANDLE"),
+                    (flags::ABORT, "ABORT"),
+                    (flags::DONE, "DONE"),
+                ] {
+                    if self.0 & flag != 0 {
+                        names.push(name);
+                    }
+                }
+                if names.is_empty() {
+                    names.push("WAITING");
+                }
+                f.write_str(&names.join(" | "))
+            }
+        }
+        let stage = match self.stage.try_borrow() {
+            Ok(stage) => match &*stage {
+                Stage::Running(_) => "Running(future)",
+                Stage::Finished(Ok(_)) => "Finished(Ok(output))",
+                Stage::Finished(Err(_)) => "Finished(Err(JoinError))",
+                Stage::Consumed => "Consumed",
+            },
+            Err(_) => "<being polled>",
+        };
+        let awaiter = self.awaiter.take();
+        let has_awaiter = awaiter.is_some();
+        self.awaiter.set(awaiter);
+        let done = self.has(flags::DONE);
+        f.debug_struct("Task")
+            .field("id", &self.header.id)
+            .field(
+                "state",
+                &Flags(self.state.get(), self.header.is_queued() && !done),
+            )
+            .field("stage", &format_args!("{stage}"))
+            .field("awaiter", &has_awaiter)
+            .field(
+                "future_type",
+                &format_args!("{}", std::any::type_name::<F>()),
+            )
+            .finish()
+    }
+}
+
+/// The payload of a caught panic.
+pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;

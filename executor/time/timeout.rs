@@ -1,0 +1,102 @@
+//! `timeout`: a race between a future and a `Sleep`.
+//!
+//! Book chapter: *Gather, join, select and timeouts* (`book/src/combinators.md`).
+//!
+//! `Timeout` polls the inner future first, then the sleep. Whichever is ready
+//! first decides; the loser is dropped with the `Timeout`. Cancelling a future
+//! in Rust *is* dropping it: there is nothing else to do.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::time::{sleep, Sleep};
+
+/// Runs `future`, but gives up after `duration` on the executor's clock:
+/// `Ok(output)` if it finished in time, `Err(Elapsed)` if not (and then the
+/// future is dropped, i.e. cancelled).
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::{sleep, timeout};
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let slow = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5)));
+///     assert!(slow.await.is_err());
+///     let quick = timeout(Duration::from_secs(1), async { 7 });
+///     assert_eq!(quick.await, Ok(7));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// If no busy-chef executor is running on this thread (like [`sleep`]).
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep(duration),
+    }
+}
+
+/// The future returned by [`timeout`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Timeout<F> {
+    future: F,
+    sleep: Sleep,
+}
+
+impl<F> Timeout<F> {
+    /// The inner future.
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// Gives up waiting and returns the inner future.
+    pub fn into_inner(self) -> F {
+        self.future
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: "pin projection". `Timeout` is pinned, so `future` (which
+        // may not be `Unpin`) must stay where it is: we only ever reach it
+        // through this pinned reference, never move it out while pinned
+        // (`into_inner` takes `self` by value, which is only possible when the
+        // `Timeout` is not pinned), and `Timeout` has no `Drop` impl that
+        // could move it. `sleep` is `Unpin`, so it needs no such care.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above, `this.future` is pinned because `this` is.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        if let Poll::Ready(output) = future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        match Pin::new(&mut this.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The error of a [`timeout`] whose time ran out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Debug for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Elapsed")
+    }
+}
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}

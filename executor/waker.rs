@@ -1,0 +1,118 @@
+//! A `Waker` built by hand from a `RawWakerVTable`.
+//!
+//! Book chapter: *A waker by hand* (`book/src/waker.md`).
+//!
+//! A [`Waker`] is two words: a data pointer and a pointer to a table of four
+//! functions (the *vtable*). std calls the functions; we write them:
+//!
+//! | function | called when | what ours does |
+//! |---|---|---|
+//! | `clone` | a future keeps a copy: `cx.waker().clone()` | one more reference to the task |
+//! | `wake` | `waker.wake()`, consuming the waker | queue the task, then drop this reference |
+//! | `wake_by_ref` | `waker.wake_by_ref()` | queue the task |
+//! | `drop` | a `Waker` goes out of scope | one reference fewer |
+//!
+//! Our data pointer is an [`Arc`] turned into a raw pointer with
+//! [`Arc::into_raw`]. Everything a wake needs (the task's id, its "queued"
+//! flag, the sending end of the executor's channel) sits in the task's
+//! [`Header`], at the start of the same allocation as the future: a spawned
+//! task costs one allocation, and a waker is that allocation's address.
+//!
+//! ## Why `Send + Sync`, in a single-threaded executor?
+//!
+//! `Waker` is `Send + Sync` in std, because a waker is *meant* to be handed to
+//! whoever will finish the waiting: a reactor thread, a timer thread, a thread
+//! pool. So these four functions may run on any thread, at any time, even
+//! after the executor is gone. They therefore touch only the [`Header`], whose
+//! fields are all thread-safe (atomics and a channel sender). The future
+//! itself (which need not be `Send`) is only ever touched by the executor's
+//! own thread.
+//!
+//! ## The one table per kind of task
+//!
+//! The vtable is generic over the type `T` behind the pointer, so every kind of
+//! task gets its own `static` table whose functions know how to rebuild an
+//! `Arc<T>`: that is how `drop` can free the whole task, future included,
+//! without knowing anything else about it.
+
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::sync::Arc;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use crate::task::Header;
+
+/// Anything a waker can point at: it must lead to a [`Header`].
+///
+/// Implemented by spawned tasks (`Task<F>`) and by the bare `Header` that
+/// stands for `block_on`'s main future.
+pub(crate) trait Wakeable: 'static {
+    fn header(&self) -> &Header;
+}
+
+/// An owned `Waker` for `task` (it holds one reference to the task).
+pub(crate) fn waker<T: Wakeable>(task: Arc<T>) -> Waker {
+    let data = Arc::into_raw(task).cast::<()>();
+    // SAFETY: `data` came from `Arc::into_raw::<T>` and the reference it holds
+    // is handed to the `Waker`, which gives it back in `drop`/`wake`. The
+    // functions of `Vtable::<T>` treat `data` as exactly that, so the contract
+    // of `RawWaker` (every function works with this data pointer, and is
+    // thread-safe) holds. See the four functions below.
+    unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) }
+}
+
+/// A *borrowed* `Waker` for `task`: it does not own a reference, so it must
+/// never be dropped (the `ManuallyDrop` makes sure). The executor builds one
+/// for every poll; a future that wants to keep it calls `clone`, which does
+/// take a reference. This saves two atomic operations per poll.
+pub(crate) fn waker_ref<T: Wakeable>(task: &Arc<T>) -> ManuallyDrop<Waker> {
+    let data = Arc::as_ptr(task).cast::<()>();
+    // SAFETY: `data` points at a live `T` inside an `Arc` (we borrow `task`
+    // for as long as the caller keeps the `ManuallyDrop<Waker>` next to it).
+    // The waker is wrapped in `ManuallyDrop`, so the vtable's `drop` never runs
+    // for it and the reference count stays balanced.
+    ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) })
+}
+
+/// The four functions for tasks of type `T`.
+struct Vtable<T>(PhantomData<T>);
+
+impl<T: Wakeable> Vtable<T> {
+    const VTABLE: RawWakerVTable =
+        RawWakerVTable::new(Self::clone, Self::wake, Self::wake_by_ref, Self::drop);
+
+    /// `waker.clone()`: one more owner of the task.
+    unsafe fn clone(data: *const ()) -> RawWaker {
+        // SAFETY: `data` came from `Arc::<T>::into_raw` or `Arc::as_ptr` on a
+        // live `Arc<T>` (see `waker` and `waker_ref`), and the waker we are
+        // cloning keeps that allocation alive for the duration of this call.
+        unsafe { Arc::increment_strong_count(data.cast::<T>()) };
+        RawWaker::new(data, &Self::VTABLE)
+    }
+
+    /// `waker.wake()`: queue the task, then give up this waker's reference.
+    unsafe fn wake(data: *const ()) {
+        // SAFETY: this waker owns one reference (made by `waker` or `clone`);
+        // `from_raw` takes it back, and dropping `task` at the end releases it.
+        let task = unsafe { Arc::from_raw(data.cast::<T>()) };
+        task.header().wake();
+    }
+
+    /// `waker.wake_by_ref()`: queue the task, keep the reference.
+    unsafe fn wake_by_ref(data: *const ()) {
+        // SAFETY: the waker we are called through keeps the `T` alive, and we
+        // only read its `Header`, whose fields are thread-safe.
+        let task = unsafe { &*data.cast::<T>() };
+        task.header().wake();
+    }
+
+    /// A `Waker` is dropped: one owner fewer. If it was the last one, the task
+    /// is freed here, possibly on another thread. That is sound because the
+    /// executor empties the task (drops its future and any unclaimed output)
+    /// on its own thread before it lets go of its references; what is left is
+    /// only thread-safe data (see `task.rs`, "Who may touch what").
+    unsafe fn drop(data: *const ()) {
+        // SAFETY: this waker owns one reference; we release it.
+        unsafe { Arc::decrement_strong_count(data.cast::<T>()) };
+    }
+}

@@ -1,0 +1,786 @@
+//! The hierarchical timer wheel: where every `sleep` waits for its deadline.
+//!
+//! Book chapter: *The timer wheel* (`book/src/timer-wheel.md`).
+//!
+//! A timer is a deadline (a [`Tick`], one millisecond) and the [`Waker`] to
+//! wake when it comes. The wheel must do three things fast: add a timer, cancel
+//! one (a `Sleep` dropped early, as in every `timeout` that succeeds), and find
+//! and fire the ones that are due. A sorted heap (asyncio's choice) makes add
+//! and cancel O(log n); a wheel makes them O(1).
+//!
+//! ## Levels and slots
+//!
+//! Six *levels* of 64 *slots* each. A slot of level `L` covers `64^L` ticks,
+//! so each level covers 64 times more time than the one below, at 64 times
+//! coarser granularity (after Varghese & Lauck, "Hashed and hierarchical timing
+//! wheels", SOSP 1987; the layout is the one tokio uses):
+//!
+//! | level | one slot covers | the whole level covers |
+//! |------:|----------------:|-----------------------:|
+//! | 0     | 1 ms            | 64 ms                  |
+//! | 1     | 64 ms           | ~4 s                   |
+//! | 2     | ~4 s            | ~4.4 min               |
+//! | 3     | ~4.4 min        | ~4.7 h                 |
+//! | 4     | ~4.7 h          | ~12.4 days             |
+//! | 5     | ~12.4 days      | ~2.2 years (2^36 ms)   |
+//!
+//! A timer goes to the level of the highest bit in which its deadline differs
+//! from `elapsed` (the wheel's "now"), in groups of 6 bits: a deadline 3 ms
+//! away usually lands in level 0, one 10 s away in level 2. Its slot is those
+//! 6 bits of the deadline. Each slot is a doubly linked list of timers (links
+//! are indices into one `Vec`), so adding appends at the tail and cancelling
+//! unlinks, both O(1), and timers in a slot stay in the order they were added.
+//!
+//! ## Finding the next deadline without scanning
+//!
+//! Each level keeps a 64-bit `occupied` bitmap, bit `s` set when slot `s`
+//! holds a timer. The next deadline is in the lowest level with a bit set, in
+//! its first set slot at or after `elapsed`'s slot: one `trailing_zeros`.
+//!
+//! ## Cascading
+//!
+//! A slot of level 1 or higher holds timers with *different* deadlines. When
+//! time reaches the start of such a slot, the wheel empties it and puts each
+//! timer back, now relative to the new `elapsed`: it lands in a lower level,
+//! with a finer slot. A timer moves down at most five times in its life.
+//! The slot is taken out *before* its timers are put back, so a timer that
+//! lands in the same level can never be processed twice in a row.
+//!
+//! ## Invariants
+//!
+//! 1. `elapsed` never goes backwards.
+//! 2. Every timer in the wheel has `deadline >= elapsed` (earlier ones fire).
+//! 3. A timer in level `L` has a deadline that agrees with `elapsed` in every
+//!    bit above level `L` and differs within level `L`'s six bits; for `L > 0`
+//!    its slot is therefore strictly after `elapsed`'s slot in that level.
+//!    Consequence: every timer in level `L` is due before every timer in level
+//!    `L + 1`, and no slot before `elapsed`'s is ever occupied (no wrap-around).
+//! 4. Timers with equal deadlines sit in the same slot, in creation order, so
+//!    they fire in creation order.
+//! 5. Deadlines that differ from `elapsed` at bit 36 or above (more than
+//!    ~2.2 years ahead) wait in a separate sorted `overflow` map, and move into
+//!    the wheel when `elapsed` reaches their 2^36-tick epoch. A far deadline is
+//!    never squeezed into the top level, where it could hide nearer timers
+//!    (tokio#8334 was that bug).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::task::Waker;
+
+/// One millisecond of the executor's clock, counted from its origin.
+pub type Tick = u64;
+
+/// Number of levels.
+pub const LEVELS: usize = 6;
+const SLOT_BITS: u32 = 6;
+const SLOTS: usize = 1 << SLOT_BITS;
+/// Ticks the six levels can tell apart: 64^6 = 2^36 (about 2.2 years).
+pub const MAX_SPAN: Tick = 1 << (SLOT_BITS * LEVELS as u32);
+
+/// "No entry" in a linked list.
+const NIL: u32 = u32::MAX;
+
+/// Names a timer in the wheel. Holding a key does not keep the timer alive; a
+/// key whose timer has fired or been cancelled is simply stale (the
+/// generation no longer matches), even if its slot is reused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TimerKey {
+    index: u32,
+    generation: u32,
+}
+
+/// Why a timer was not added.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum InsertError {
+    /// The deadline is at or before `elapsed`: it is due already; the caller
+    /// should treat it as fired.
+    AlreadyDue,
+}
+
+/// Where the next deadline is, from [`Wheel::next_expiration`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Expiration {
+    /// At the start of `slot` of `level`, which begins at `tick`.
+    Slot {
+        /// The level.
+        level: usize,
+        /// The slot in that level.
+        slot: usize,
+        /// When that slot begins.
+        tick: Tick,
+    },
+    /// The earliest far-future timer, waiting outside the wheel.
+    Overflow {
+        /// Its deadline.
+        tick: Tick,
+    },
+}
+
+impl Expiration {
+    /// When this expiration happens.
+    pub fn tick(&self) -> Tick {
+        match *self {
+            Expiration::Slot { tick, .. } | Expiration::Overflow { tick } => tick,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Place {
+    Free { next_free: u32 },
+    Wheel { level: u8, slot: u8 },
+    Overflow,
+}
+
+struct Entry {
+    deadline: Tick,
+    /// Creation order, to break ties between equal deadlines in `overflow`.
+    seq: u64,
+    generation: u32,
+    place: Place,
+    prev: u32,
+    next: u32,
+    waker: Option<Waker>,
+}
+
+#[derive(Clone, Copy)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+const EMPTY: List = List {
+    head: NIL,
+    tail: NIL,
+};
+
+struct Level {
+    /// Bit `s` is set exactly when `slots[s]` is not empty.
+    occupied: u64,
+    slots: [List; SLOTS],
+}
+
+/// The timer wheel. See the module documentation.
+pub struct Wheel {
+    elapsed: Tick,
+    levels: [Level; LEVELS],
+    overflow: BTreeMap<(Tick, u64), u32>,
+    entries: Vec<Entry>,
+    first_free: u32,
+    len: usize,
+    next_seq: u64,
+}
+
+impl Default for Wheel {
+    fn default() -> Self {
+        Wheel::new(0)
+    }
+}
+
+impl Wheel {
+    /// An empty wheel whose time starts at `elapsed` (tests start it just
+    /// below 2^30 or 2^36 to cross level boundaries quickly).
+    pub fn new(elapsed: Tick) -> Self {
+        Wheel {
+            elapsed,
+            levels: std::array::from_fn(|_| Level {
+                occupied: 0,
+                slots: [EMPTY; SLOTS],
+            }),
+            overflow: BTreeMap::new(),
+            entries: Vec::new(),
+            first_free: NIL,
+            len: 0,
+            next_seq: 0,
+        }
+    }
+
+    /// The wheel's current time: every timer at or before it has fired.
+    pub fn elapsed(&self) -> Tick {
+        self.elapsed
+    }
+
+    /// Number of timers waiting.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No timer is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds a timer that wakes `waker` at `deadline`. O(1) (O(log n) for the
+    /// rare deadline more than 2.2 years ahead).
+    pub fn insert(&mut self, deadline: Tick, waker: Waker) -> Result<TimerKey, InsertError> {
+        if deadline <= self.elapsed {
+            return Err(InsertError::AlreadyDue);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let entry = Entry {
+            deadline,
+            seq,
+            generation: 0,
+            place: Place::Overflow, // set for real by `place`
+            prev: NIL,
+            next: NIL,
+            waker: Some(waker),
+        };
+        let index = if self.first_free == NIL {
+            self.entries.push(entry);
+            u32::try_from(self.entries.len() - 1).expect("fewer than 2^32 timers")
+        } else {
+            let index = self.first_free;
+            let slot = &mut self.entries[index as usize];
+            let Place::Free { next_free } = slot.place else {
+                unreachable!("free list points at a live timer")
+            };
+            self.first_free = next_free;
+            let generation = slot.generation;
+            *slot = Entry {
+                generation,
+                ..entry
+            };
+            index
+        };
+        self.len += 1;
+        self.place(index);
+        Ok(TimerKey {
+            index,
+            generation: self.entries[index as usize].generation,
+        })
+    }
+
+    /// Replaces the waker of a waiting timer (a `Sleep` polled by a new task
+    /// must wake that task). Returns `false` if the key is stale.
+    pub fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
+        match self.live_entry(key) {
+            Some(index) => {
+                let slot = &mut self.entries[index as usize].waker;
+                match slot {
+                    Some(old) if old.will_wake(waker) => {}
+                    _ => *slot = Some(waker.clone()),
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a waiting timer, O(1). Returns its waker (so the caller can
+    /// drop it outside any borrow), or `None` if the key is stale.
+    pub fn cancel(&mut self, key: TimerKey) -> Option<Waker> {
+        let index = self.live_entry(key)?;
+        self.unplace(index);
+        Some(self.free(index))
+    }
+
+    /// The earliest deadline, if any timer is waiting. O(levels).
+    pub fn next_deadline(&self) -> Option<Tick> {
+        self.next_expiration().map(|e| e.tick())
+    }
+
+    /// Where and when the next timer (or cascade) is due.
+    pub fn next_expiration(&self) -> Option<Expiration> {
+        for (level, lvl) in self.levels.iter().enumerate() {
+            if lvl.occupied == 0 {
+                continue;
+            }
+            let shift = SLOT_BITS * level as u32;
+            let now_slot = (self.elapsed >> shift) as usize % SLOTS;
+            // Invariant 3: no occupied slot lies before `elapsed`'s slot.
+            let ahead = lvl.occupied & (u64::MAX << now_slot);
+            debug_assert_eq!(
+                ahead, lvl.occupied,
+                "level {level} has a slot before elapsed={} (occupied={:#066b})",
+                self.elapsed, lvl.occupied
+            );
+            let slot = ahead.trailing_zeros() as usize;
+            let level_start = self.elapsed & !((1u64 << (shift + SLOT_BITS)) - 1);
+            let tick = level_start + ((slot as u64) << shift);
+            return Some(Expiration::Slot { level, slot, tick });
+        }
+        self.overflow
+            .keys()
+            .next()
+            .map(|&(tick, _)| Expiration::Overflow { tick })
+    }
+
+    /// Moves time forward to `now`, pushing the waker of every timer whose
+    /// deadline is at or before `now` onto `fired`, in deadline order (and in
+    /// creation order for equal deadlines). The caller wakes them afterwards,
+    /// when it no longer borrows the wheel.
+    pub fn advance(&mut self, now: Tick, fired: &mut Vec<Waker>) {
+        while let Some(expiration) = self.next_expiration() {
+            if expiration.tick() > now {
+                break;
+            }
+            self.elapsed = self.elapsed.max(expiration.tick());
+            match expiration {
+                Expiration::Slot { level, slot, .. } => self.process_slot(level, slot, fired),
+                Expiration::Overflow { .. } => self.refill_from_overflow(fired),
+            }
+        }
+        if now > self.elapsed {
+            self.elapsed = now;
+            self.refill_from_overflow(fired);
+        }
+    }
+
+    /// Empties one slot: fires what is due, puts the rest back lower down.
+    fn process_slot(&mut self, level: usize, slot: usize, fired: &mut Vec<Waker>) {
+        // Take the whole list first (see "Cascading" above).
+        let list = std::mem::replace(&mut self.levels[level].slots[slot], EMPTY);
+        self.levels[level].occupied &= !(1u64 << slot);
+        let mut index = list.head;
+        while index != NIL {
+            let entry = &mut self.entries[index as usize];
+            let next = entry.next;
+            entry.prev = NIL;
+            entry.next = NIL;
+            if entry.deadline <= self.elapsed {
+                fired.push(self.free(index));
+            } else {
+                self.place(index);
+            }
+            index = next;
+        }
+    }
+
+    /// Moves far-future timers whose epoch has come into the wheel.
+    fn refill_from_overflow(&mut self, fired: &mut Vec<Waker>) {
+        while let Some((&(deadline, seq), &index)) = self.overflow.iter().next() {
+            if (deadline ^ self.elapsed) >= MAX_SPAN {
+                break;
+            }
+            self.overflow.remove(&(deadline, seq));
+            if deadline <= self.elapsed {
+                fired.push(self.free(index));
+            } else {
+                self.place(index);
+            }
+        }
+    }
+
+    /// Puts a live, unlinked entry where its deadline says (invariants 3, 5).
+    fn place(&mut self, index: u32) {
+        let entry = &self.entries[index as usize];
+        let (deadline, seq) = (entry.deadline, entry.seq);
+        match level_for(self.elapsed, deadline) {
+            None => {
+                self.entries[index as usize].place = Place::Overflow;
+                self.overflow.insert((deadline, seq), index);
+            }
+            Some(level) => {
+                let slot = slot_for(deadline, level);
+                self.entries[index as usize].place = Place::Wheel {
+                    level: level as u8,
+                    slot: slot as u8,
+                };
+                self.push_back(level, slot, index);
+            }
+        }
+    }
+
+    /// Takes a live entry out of wherever it is (list or overflow map).
+    fn unplace(&mut self, index: u32) {
+        let entry = &self.entries[index as usize];
+        match entry.place {
+            Place::Wheel { level, slot } => self.unlink(level as usize, slot as usize, index),
+            Place::Overflow => {
+                self.overflow.remove(&(entry.deadline, entry.seq));
+            }
+            Place::Free { .. } => unreachable!("unplace of a free entry"),
+        }
+    }
+
+    fn push_back(&mut self, level: usize, slot: usize, index: u32) {
+        let list = &mut self.levels[level].slots[slot];
+        let old_tail = list.tail;
+        list.tail = index;
+        if old_tail == NIL {
+            list.head = index;
+        } else {
+            self.entries[old_tail as usize].next = index;
+        }
+        self.entries[index as usize].prev = old_tail;
+        self.entries[index as usize].next = NIL;
+        self.levels[level].occupied |= 1u64 << slot;
+    }
+
+    fn unlink(&mut self, level: usize, slot: usize, index: u32) {
+        let (prev, next) = {
+            let entry = &mut self.entries[index as usize];
+            let links = (entry.prev, entry.next);
+            entry.prev = NIL;
+            entry.next = NIL;
+            links
+        };
+        let list = &mut self.levels[level].slots[slot];
+        if prev == NIL {
+            list.head = next;
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+        if next == NIL {
+            list.tail = prev;
+        } else {
+            self.entries[next as usize].prev = prev;
+        }
+        if list.head == NIL {
+            self.levels[level].occupied &= !(1u64 << slot);
+        }
+    }
+
+    /// Returns an unlinked entry to the free list and hands back its waker.
+    /// Bumping the generation makes every key to it stale.
+    fn free(&mut self, index: u32) -> Waker {
+        let entry = &mut self.entries[index as usize];
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.place = Place::Free {
+            next_free: self.first_free,
+        };
+        self.first_free = index;
+        self.len -= 1;
+        entry.waker.take().expect("a live timer has a waker")
+    }
+
+    fn live_entry(&self, key: TimerKey) -> Option<u32> {
+        let entry = self.entries.get(key.index as usize)?;
+        let live = entry.generation == key.generation && !matches!(entry.place, Place::Free { .. });
+        live.then_some(key.index)
+    }
+}
+
+/// The level for `deadline` seen from `elapsed`, or `None` for the overflow.
+fn level_for(elapsed: Tick, deadline: Tick) -> Option<usize> {
+    // `| (SLOTS - 1)`: a deadline equal to `elapsed` differs in no bit; it
+    // belongs to level 0 (tokio#2473 panicked here without it).
+    let masked = (elapsed ^ deadline) | (SLOTS as u64 - 1);
+    if masked >= MAX_SPAN {
+        return None;
+    }
+    let highest_bit = Tick::BITS - 1 - masked.leading_zeros();
+    Some((highest_bit / SLOT_BITS) as usize)
+}
+
+fn slot_for(deadline: Tick, level: usize) -> usize {
+    ((deadline >> (SLOT_BITS * level as u32)) as usize) % SLOTS
+}
+
+impl fmt::Debug for Wheel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Occupied<'a>(&'a [Level; LEVELS]);
+        impl fmt::Debug for Occupied<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut list = f.debug_map();
+                for (level, lvl) in self.0.iter().enumerate() {
+                    if lvl.occupied != 0 {
+                        let slots: Vec<u32> =
+                            (0..64).filter(|s| lvl.occupied & (1 << s) != 0).collect();
+                        list.entry(&format_args!("level {level}"), &slots);
+                    }
+                }
+                list.finish()
+            }
+        }
+        f.debug_struct("Wheel")
+            .field("elapsed_ms", &self.elapsed)
+            .field("timers", &self.len)
+            .field("next_deadline_ms", &self.next_deadline())
+            .field("occupied_slots", &Occupied(&self.levels))
+            .field("overflow", &self.overflow.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::Wake;
+
+    /// A waker that records its label in a shared log when woken.
+    struct Label(u64, Arc<Mutex<Vec<u64>>>);
+    impl Wake for Label {
+        fn wake(self: Arc<Self>) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+    fn labelled(label: u64, log: &Arc<Mutex<Vec<u64>>>) -> Waker {
+        Waker::from(Arc::new(Label(label, log.clone())))
+    }
+    fn fire(wheel: &mut Wheel, now: Tick) {
+        let mut fired = Vec::new();
+        wheel.advance(now, &mut fired);
+        fired.into_iter().for_each(Waker::wake);
+    }
+
+    #[test]
+    fn level_for_groups_bits_by_six() {
+        assert_eq!(level_for(0, 0), Some(0));
+        assert_eq!(level_for(0, 63), Some(0));
+        assert_eq!(level_for(0, 64), Some(1));
+        assert_eq!(level_for(0, 4095), Some(1));
+        assert_eq!(level_for(0, 4096), Some(2));
+        assert_eq!(level_for(0, (1 << 30) - 1), Some(4));
+        assert_eq!(level_for(0, 1 << 30), Some(5));
+        assert_eq!(level_for(0, MAX_SPAN - 1), Some(5));
+        assert_eq!(level_for(0, MAX_SPAN), None);
+        // Relative to elapsed, not to zero: 63 and 64 straddle a level-0 boundary.
+        assert_eq!(level_for(63, 64), Some(1));
+        assert_eq!(level_for(64, 65), Some(0));
+        assert_eq!(level_for(MAX_SPAN - 1, MAX_SPAN), None);
+        assert_eq!(level_for(MAX_SPAN, MAX_SPAN + 1), Some(0));
+    }
+
+    #[test]
+    fn fires_in_deadline_order_and_creation_order_for_ties() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new(0);
+        for (label, deadline) in [(1, 300), (2, 5), (3, 300), (4, 70_000), (5, 5), (6, 64)] {
+            wheel.insert(deadline, labelled(label, &log)).unwrap();
+        }
+        fire(&mut wheel, 4);
+        assert!(log.lock().unwrap().is_empty(), "nothing is due at 4 ms");
+        fire(&mut wheel, 100_000);
+        assert_eq!(*log.lock().unwrap(), vec![2, 5, 6, 1, 3, 4]);
+        assert!(wheel.is_empty());
+    }
+
+    #[test]
+    fn next_expiration_points_at_the_slot_or_cascade() {
+        let mut wheel = Wheel::new(0);
+        let noop = Waker::noop();
+        wheel.insert(100, noop.clone()).unwrap();
+        // 100 = 0b1_100100: level 1, slot 1, which starts at 64 (a cascade).
+        assert_eq!(
+            wheel.next_expiration(),
+            Some(Expiration::Slot {
+                level: 1,
+                slot: 1,
+                tick: 64
+            })
+        );
+        let mut fired = Vec::new();
+        wheel.advance(64, &mut fired);
+        assert!(fired.is_empty());
+        assert_eq!(
+            wheel.next_expiration(),
+            Some(Expiration::Slot {
+                level: 0,
+                slot: 36,
+                tick: 100
+            })
+        );
+        wheel.advance(100, &mut fired);
+        assert_eq!(fired.len(), 1);
+    }
+
+    #[test]
+    fn a_deadline_at_or_before_elapsed_is_already_due() {
+        let mut wheel = Wheel::new(50);
+        assert_eq!(
+            wheel.insert(50, Waker::noop().clone()),
+            Err(InsertError::AlreadyDue)
+        );
+        assert_eq!(
+            wheel.insert(7, Waker::noop().clone()),
+            Err(InsertError::AlreadyDue)
+        );
+        assert!(wheel.insert(51, Waker::noop().clone()).is_ok());
+    }
+
+    #[test]
+    fn cancel_removes_the_timer_and_stale_keys_do_nothing() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new(0);
+        let a = wheel.insert(10, labelled(1, &log)).unwrap();
+        let b = wheel.insert(10, labelled(2, &log)).unwrap();
+        let c = wheel.insert(10, labelled(3, &log)).unwrap();
+        assert!(wheel.cancel(b).is_some());
+        assert!(wheel.cancel(b).is_none(), "second cancel is a no-op");
+        // The freed slot is reused; the old key must not reach the new timer.
+        let d = wheel.insert(10, labelled(4, &log)).unwrap();
+        assert!(wheel.cancel(b).is_none());
+        assert!(!wheel.set_waker(b, Waker::noop()));
+        assert_eq!(wheel.len(), 3);
+        fire(&mut wheel, 10);
+        assert_eq!(*log.lock().unwrap(), vec![1, 3, 4]);
+        assert!(
+            wheel.cancel(a).is_none() && wheel.cancel(c).is_none() && wheel.cancel(d).is_none()
+        );
+        assert_eq!(wheel.next_expiration(), None);
+        assert_eq!(wheel.levels.iter().map(|l| l.occupied).sum::<u64>(), 0);
+    }
+
+    #[test]
+    fn cancel_in_the_middle_of_a_slot_keeps_the_list_intact() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new(0);
+        let keys: Vec<_> = (0..5)
+            .map(|i| wheel.insert(3, labelled(i, &log)).unwrap())
+            .collect();
+        wheel.cancel(keys[0]); // head
+        wheel.cancel(keys[2]); // middle
+        wheel.cancel(keys[4]); // tail
+        fire(&mut wheel, 3);
+        assert_eq!(*log.lock().unwrap(), vec![1, 3]);
+    }
+
+    #[test]
+    fn set_waker_replaces_the_waker() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new(0);
+        let key = wheel.insert(5, labelled(1, &log)).unwrap();
+        assert!(wheel.set_waker(key, &labelled(2, &log)));
+        fire(&mut wheel, 5);
+        assert_eq!(*log.lock().unwrap(), vec![2]);
+    }
+
+    /// Start the clock just below a level boundary at 2^30 and 2^36 ticks and
+    /// check that timers on both sides of it fire, in order, on time. At 2^36
+    /// the far timer starts in the overflow map and must not hide the near ones
+    /// (the bug class of tokio#8334).
+    #[test]
+    fn crossing_the_top_level_boundaries() {
+        for start in [(1u64 << 30) - 3, MAX_SPAN - 3, 3 * MAX_SPAN - 3] {
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let mut wheel = Wheel::new(start);
+            let far = start + MAX_SPAN + 10; // beyond the wheel's span
+            let deadlines = [far, start + 1, start + 5, start + 70, start + 5_000_000];
+            for (label, &deadline) in deadlines.iter().enumerate() {
+                wheel
+                    .insert(deadline, labelled(label as u64, &log))
+                    .unwrap();
+            }
+            assert_eq!(wheel.next_deadline(), Some(start + 1), "start {start}");
+            let mut expected = vec![];
+            for (label, &deadline) in [
+                (1, start + 1),
+                (2, start + 5),
+                (3, start + 70),
+                (4, start + 5_000_000),
+                (0, far),
+            ] {
+                fire(&mut wheel, deadline - 1);
+                assert_eq!(
+                    *log.lock().unwrap(),
+                    expected,
+                    "early at {deadline} (start {start})"
+                );
+                fire(&mut wheel, deadline);
+                expected.push(label);
+                assert_eq!(
+                    *log.lock().unwrap(),
+                    expected,
+                    "late at {deadline} (start {start})"
+                );
+            }
+            assert!(wheel.is_empty());
+        }
+    }
+
+    /// A tiny deterministic random generator (xorshift), so the test needs no
+    /// dependency and a failing seed can be replayed.
+    struct XorShift(u64);
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// The wheel against a model: a sorted list of (deadline, creation order).
+    /// Random inserts (near, far, very far), cancels and advances (small and
+    /// huge), thousands of timers; after every step the wheel must have fired
+    /// exactly what the model says, in the model's order.
+    #[test]
+    fn matches_a_sorted_list_model() {
+        let seeds: Vec<u64> = match std::env::var("BUSY_CHEF_SEED") {
+            Ok(seed) => vec![seed.parse().expect("BUSY_CHEF_SEED is a number")],
+            Err(_) => (1..=20).collect(),
+        };
+        for seed in seeds {
+            let mut rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+            let start = [0, (1 << 30) - 500, MAX_SPAN - 500][(seed % 3) as usize];
+            let mut wheel = Wheel::new(start);
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let mut model: Vec<(Tick, u64)> = Vec::new(); // (deadline, label)
+            let mut keys: Vec<(TimerKey, u64)> = Vec::new();
+            let mut now = start;
+            let mut label = 0;
+            for _step in 0..3_000 {
+                match rng.below(10) {
+                    0..=4 => {
+                        let delta = match rng.below(10) {
+                            0..=5 => 1 + rng.below(100),
+                            6..=7 => 1 + rng.below(100_000),
+                            8 => 1 + rng.below(1 << 40),
+                            _ => 0, // due now
+                        };
+                        label += 1;
+                        match wheel.insert(now + delta, labelled(label, &log)) {
+                            Ok(key) => {
+                                model.push((now + delta, label));
+                                keys.push((key, label));
+                            }
+                            Err(InsertError::AlreadyDue) => assert_eq!(delta, 0),
+                        }
+                    }
+                    5..=6 if !keys.is_empty() => {
+                        let (key, label) = keys.swap_remove(rng.below(keys.len() as u64) as usize);
+                        let in_model = model.iter().position(|&(_, l)| l == label);
+                        assert_eq!(wheel.cancel(key).is_some(), in_model.is_some());
+                        if let Some(i) = in_model {
+                            model.remove(i);
+                        }
+                    }
+                    _ => {
+                        now += match rng.below(10) {
+                            0..=6 => rng.below(200),
+                            7..=8 => rng.below(200_000),
+                            _ => rng.below(1 << 38),
+                        };
+                        fire(&mut wheel, now);
+                        // Stable sort: ties stay in creation (label) order.
+                        model.sort_by_key(|&(deadline, _)| deadline);
+                        let due = model.iter().take_while(|&&(d, _)| d <= now).count();
+                        let expected: Vec<u64> = model.drain(..due).map(|(_, l)| l).collect();
+                        let got = std::mem::take(&mut *log.lock().unwrap());
+                        assert_eq!(got, expected, "seed {seed}, now {now}");
+                    }
+                }
+                assert_eq!(wheel.len(), model.len(), "seed {seed}");
+                let model_next = model.iter().map(|&(d, _)| d).min();
+                if let (Some(next), Some(model_next)) = (wheel.next_deadline(), model_next) {
+                    assert!(
+                        next <= model_next,
+                        "seed {seed}: the wheel would sleep past a timer"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn debug_shows_occupied_slots() {
+        let mut wheel = Wheel::new(0);
+        wheel.insert(3, Waker::noop().clone()).unwrap();
+        wheel.insert(100, Waker::noop().clone()).unwrap();
+        let text = format!("{wheel:?}");
+        assert!(text.contains("timers: 2"), "{text}");
+        assert!(
+            text.contains("\"level 0\": [3]") || text.contains("level 0: [3]"),
+            "{text}"
+        );
+        let _ = AtomicUsize::new(0).load(Ordering::Relaxed);
+    }
+}

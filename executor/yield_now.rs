@@ -1,0 +1,37 @@
+//! `yield_now`: let the other tasks have a turn (`asyncio.sleep(0)`).
+//!
+//! Book chapter: *Tasks and the waker queue* (`book/src/tasks.md`).
+//!
+//! The smallest useful future: the first poll wakes its own task and returns
+//! `Pending`; the second returns `Ready`. The wake puts the task at the back
+//! of the queue, and the executor's fairness rule (`executor.rs`) makes it wait
+//! for the next turn, after every task already queued and after the timers.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Gives the other ready tasks (and due timers) a turn before continuing.
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future returned by [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref(); // "poll me again", at the back of the queue
+        Poll::Pending
+    }
+}
