@@ -1,0 +1,67 @@
+//! Helpers shared by the integration tests: run an example, compare output
+//! with a checked-in file (or regenerate it).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The project's root folder.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Path of a compiled example. `cargo test` builds the examples before it
+/// runs the tests; if this test was run alone (`cargo test --test x`), the
+/// example is built here.
+pub fn example_binary(name: &str) -> PathBuf {
+    // target/<profile>/deps/<this test> → target/<profile>/examples/<name>
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let binary = profile_dir.join("examples").join(name);
+    if !binary.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", name])
+            .current_dir(root())
+            .status()
+            .expect("run cargo build --example");
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    binary
+}
+
+/// Runs an example with `args` and returns its standard output. Panics,
+/// showing stderr, if it fails.
+pub fn run_example(name: &str, args: &[&str]) -> String {
+    let output = Command::new(example_binary(name))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("could not run example {name}: {e}"));
+    assert!(
+        output.status.success(),
+        "example {name} {args:?} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+/// Compares `actual` with the checked-in file `relative` (from the project
+/// root). With `BUSY_CHEF_BLESS=1` in the environment, writes the file
+/// instead: that is how generated outputs (for the book) are refreshed.
+pub fn check_or_bless(relative: &str, actual: &str) {
+    let path = root().join(relative);
+    if std::env::var_os("BUSY_CHEF_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("{relative} is missing; run `BUSY_CHEF_BLESS=1 cargo test` to create it")
+    });
+    assert!(
+        expected == actual,
+        "{relative} is out of date (what the code prints now differs from the \
+         checked-in file). Run `BUSY_CHEF_BLESS=1 cargo test` to regenerate it, \
+         and review the diff.\n--- checked in ---\n{expected}\n--- now ---\n{actual}"
+    );
+}
