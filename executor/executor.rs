@@ -145,6 +145,7 @@ impl Executor {
     /// If called from inside a future that a busy-chef executor is running
     /// (nested `block_on`), and if `future` panics (the panic passes through;
     /// the executor stays usable).
+    // ANCHOR: block_on
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _running = context::enter(&self.core);
         let core = &*self.core;
@@ -189,6 +190,7 @@ impl Executor {
             }
         }
     }
+    // ANCHOR_END: block_on
 }
 
 impl Core {
@@ -202,6 +204,7 @@ impl Core {
         self.now.get()
     }
 
+    // ANCHOR: spawn
     /// ① in `task.rs`: allocate the task, put it in the table, queue it.
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
@@ -225,7 +228,9 @@ impl Core {
         self.queues.push_local(TaskKey { slot, id });
         JoinHandle::new(task)
     }
+    // ANCHOR_END: spawn
 
+    // ANCHOR: run_task
     /// Polls the task named by `key`, if it still exists.
     fn run_task(&self, key: TaskKey) {
         let task = match self.tasks.borrow().get(key.slot) {
@@ -238,7 +243,9 @@ impl Core {
             drop(removed);
         }
     }
+    // ANCHOR_END: run_task
 
+    // ANCHOR: fire_timers
     /// ③ Reads the clock once, and wakes every timer due by then.
     fn fire_timers(&self) {
         if self.timers.borrow().is_empty() {
@@ -261,7 +268,9 @@ impl Core {
         }
         self.fired.replace(fired);
     }
+    // ANCHOR_END: fire_timers
 
+    // ANCHOR: park
     /// ④ Blocks until there may be something to do.
     fn park(&self) {
         let next_deadline = self.timers.borrow().next_deadline();
@@ -278,6 +287,7 @@ impl Core {
             self.queues.park(deadline);
         }
     }
+    // ANCHOR_END: park
 }
 
 impl Drop for Executor {

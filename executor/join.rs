@@ -20,12 +20,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
+// ANCHOR: maybe_done
 /// A child future, then its output, then nothing (the output was taken).
 enum MaybeDone<F: Future> {
     Pending(F),
     Done(F::Output),
     Taken,
 }
+// ANCHOR_END: maybe_done
 
 impl<F: Future> MaybeDone<F> {
     /// Polls the child if it is still pending. True once it has an output.
@@ -92,6 +94,7 @@ pub struct Join<A: Future, B: Future> {
     b: MaybeDone<B>,
 }
 
+// ANCHOR: join_poll
 impl<A: Future, B: Future> Future for Join<A, B> {
     type Output = (A::Output, B::Output);
 
@@ -115,6 +118,7 @@ impl<A: Future, B: Future> Future for Join<A, B> {
         }
     }
 }
+// ANCHOR_END: join_poll
 
 impl<A: Future, B: Future> fmt::Debug for Join<A, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -198,6 +202,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+// ANCHOR: child_waker
 impl Wake for ChildWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
@@ -213,7 +218,9 @@ impl Wake for ChildWaker {
         }
     }
 }
+// ANCHOR_END: child_waker
 
+// ANCHOR: join_all_poll
 impl<F: Future> Future for JoinAll<F> {
     type Output = Vec<F::Output>;
 
@@ -267,6 +274,7 @@ impl<F: Future> Future for JoinAll<F> {
         Poll::Ready(outputs)
     }
 }
+// ANCHOR_END: join_all_poll
 
 /// The `index`-th child, still pinned.
 fn child<F: Future>(

@@ -51,6 +51,7 @@ impl<T> JoinHandle<T> {
     }
 }
 
+// ANCHOR: handle
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
@@ -58,6 +59,7 @@ impl<T> Future for JoinHandle<T> {
         self.task.poll_join(cx)
     }
 }
+// ANCHOR_END: handle
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {

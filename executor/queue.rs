@@ -76,6 +76,7 @@ pub(crate) struct Shared {
     sender: Sender<TaskKey>,
 }
 
+// ANCHOR: schedule
 impl Shared {
     /// Puts `key` into the queue: through the local door if this thread is
     /// running the executor that owns the task, else through the channel.
@@ -94,6 +95,7 @@ impl Shared {
         }
     }
 }
+// ANCHOR_END: schedule
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -140,6 +142,7 @@ impl Queues {
         self.local.borrow().len()
     }
 
+    // ANCHOR: drain_and_park
     /// Moves every wake that arrived through the channel into the local
     /// queue, without blocking.
     pub(crate) fn drain_channel(&self) {
@@ -149,6 +152,7 @@ impl Queues {
         let mut local = self.local.borrow_mut();
         local.extend(self.receiver.try_iter());
     }
+    // ANCHOR_END: drain_and_park
 
     /// Blocks until a wake arrives through the channel or `deadline` passes
     /// (`None`: no deadline). A wake that arrives is moved into the local

@@ -91,6 +91,7 @@ impl fmt::Display for TaskId {
     }
 }
 
+// ANCHOR: header
 /// What a waker needs to wake a task; safe to use from any thread.
 pub(crate) struct Header {
     pub(crate) id: TaskId,
@@ -101,6 +102,7 @@ pub(crate) struct Header {
     queued: AtomicBool,
     shared: Arc<Shared>,
 }
+// ANCHOR_END: header
 
 impl Header {
     pub(crate) fn new(id: TaskId, slot: u32, shared: Arc<Shared>) -> Self {
@@ -119,6 +121,7 @@ impl Header {
         }
     }
 
+    // ANCHOR: wake
     /// ③ Queues the task unless it is queued already (or done).
     pub(crate) fn wake(&self) {
         // AcqRel: what the waking thread wrote before waking (a message, a
@@ -132,6 +135,7 @@ impl Header {
     pub(crate) fn clear_queued(&self) {
         self.queued.swap(false, Ordering::AcqRel);
     }
+    // ANCHOR_END: wake
 
     fn is_queued(&self) -> bool {
         self.queued.load(Ordering::Acquire)
@@ -159,6 +163,7 @@ impl fmt::Debug for Header {
     }
 }
 
+// ANCHOR: flags
 /// The flags in `Task::state` (executor thread only).
 mod flags {
     /// A `JoinHandle` exists. While set, the output is kept for it; once
@@ -174,7 +179,9 @@ mod flags {
     /// Being polled right now (for `Debug`, and to catch re-entrant polls).
     pub const RUNNING: u8 = 1 << 3;
 }
+// ANCHOR_END: flags
 
+// ANCHOR: task_struct
 enum Stage<F: Future> {
     Running(F),
     Finished(Result<F::Output, JoinError>),
@@ -188,6 +195,7 @@ pub(crate) struct Task<F: Future> {
     stage: RefCell<Stage<F>>,
     awaiter: Cell<Option<Waker>>,
 }
+// ANCHOR_END: task_struct
 
 /// What [`Task::run`] tells the executor to do next.
 #[derive(Debug, PartialEq, Eq)]
@@ -239,6 +247,7 @@ impl<F: Future> Task<F> {
         self.state.set(self.state.get() & !flag);
     }
 
+    // ANCHOR: finish
     /// ④ Drops the future (if still there), stores or drops the result, and
     /// wakes the awaiter.
     fn finish(&self, mut result: Result<F::Output, JoinError>) {
@@ -267,6 +276,7 @@ impl<F: Future> Task<F> {
             awaiter.wake();
         }
     }
+    // ANCHOR_END: finish
 }
 
 /// Drops a value whose destructor is user code, swallowing a panic from it:
@@ -286,6 +296,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
         &self.header
     }
 
+    // ANCHOR: run
     fn run(self: Arc<Self>) -> RunOutcome {
         if self.has(flags::DONE) {
             return RunOutcome::Done;
@@ -324,6 +335,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
             }
         }
     }
+    // ANCHOR_END: run
 
     fn shut_down(&self) {
         if !self.has(flags::DONE) {
@@ -337,6 +349,7 @@ impl<F: Future + 'static> JoinTarget<F::Output> for Task<F> {
         self.header.id
     }
 
+    // ANCHOR: poll_join
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         if self.has(flags::DONE) {
             let mut stage = self.stage.borrow_mut();
@@ -355,18 +368,22 @@ impl<F: Future + 'static> JoinTarget<F::Output> for Task<F> {
         }
         Poll::Pending
     }
+    // ANCHOR_END: poll_join
 
+    // ANCHOR: abort
     fn abort(&self) {
         if !self.has(flags::DONE) {
             self.set(flags::ABORT);
             self.header.wake();
         }
     }
+    // ANCHOR_END: abort
 
     fn is_finished(&self) -> bool {
         self.has(flags::DONE)
     }
 
+    // ANCHOR: detach
     fn detach(&self) {
         self.clear(flags::HANDLE);
         if self.has(flags::DONE) {
@@ -377,6 +394,7 @@ impl<F: Future + 'static> JoinTarget<F::Output> for Task<F> {
             }
         }
     }
+    // ANCHOR_END: detach
 }
 
 impl<F: Future> fmt::Debug for Task<F> {

@@ -23,6 +23,7 @@ pub struct YieldNow {
     yielded: bool,
 }
 
+// ANCHOR: yield_now
 impl Future for YieldNow {
     type Output = ();
 
@@ -35,3 +36,4 @@ impl Future for YieldNow {
         Poll::Pending
     }
 }
+// ANCHOR_END: yield_now

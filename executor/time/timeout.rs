@@ -60,6 +60,7 @@ impl<F> Timeout<F> {
     }
 }
 
+// ANCHOR: timeout_poll
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
@@ -82,6 +83,7 @@ impl<F: Future> Future for Timeout<F> {
         }
     }
 }
+// ANCHOR_END: timeout_poll
 
 /// The error of a [`timeout`] whose time ran out.
 #[derive(Clone, Copy, PartialEq, Eq)]
