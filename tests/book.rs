@@ -1,0 +1,625 @@
+//! The book (`book/`) is kept honest by these tests.
+//!
+//! * [`book_builds_with_mdbook`]: `mdbook build` succeeds and prints no error
+//!   and no warning (a broken `{{#include}}`, a chapter missing on disk, ...).
+//!   Without the `mdbook` binary the test is skipped with a note, **unless the
+//!   `CI` environment variable is set**: then it fails, so CI never skips it.
+//! * [`rust_blocks_come_from_compiled_files`]: every ```` ```rust ```` block in
+//!   `book/src` consists only of `{{#include ...}}` / `{{#rustdoc_include ...}}`
+//!   lines that point into files cargo compiles, or is a marked exception.
+//!   **The exception marker** is two things together:
+//!
+//!   ````text
+//!   <!-- not-compiled: why this snippet cannot be a compiled file -->
+//!   ```rust,ignore
+//!   ...
+//!   ```
+//!   ````
+//!
+//!   the HTML comment (with a non-empty reason) on the line right above the
+//!   fence, and `ignore` in the info string, so that `mdbook test` does not
+//!   try to compile it either.
+//! * [`includes_and_anchors_exist`]: every `{{#include}}` target exists, and
+//!   so does every `// ANCHOR: name` / `// ANCHOR_END: name` pair it names
+//!   (mdbook silently includes nothing for a missing anchor). Line-number
+//!   ranges are refused: they go stale without anyone noticing.
+//! * [`internal_links_resolve`]: every relative link (`](x.md)`,
+//!   `](x.md#heading)`, `](../../executor/waker.rs)`, `](#heading)`) points at
+//!   a file that exists, and a `#fragment` into a chapter at one of its
+//!   headings.
+//! * The `generated_*` tests run the examples the book shows and compare what
+//!   they print with `book/src/generated/*.txt`, which the chapters include.
+//!   `BUSY_CHEF_BLESS=1 cargo test --test book` rewrites those files.
+//!
+//! The checks that read Markdown understand the subset the book uses: fenced
+//! code blocks (```` ``` ```` or `~~~`), inline links and reference
+//! definitions. A `\{{#include ...}}` (escaped, shown literally by mdbook) is
+//! not an include.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{check_or_bless, root, run_example};
+
+// ---------------------------------------------------------------------------
+// Reading the book's Markdown
+// ---------------------------------------------------------------------------
+
+fn book_src() -> PathBuf {
+    root().join("book").join("src")
+}
+
+/// Every `.md` file under `book/src`, sorted.
+fn markdown_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "md") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&book_src(), &mut files);
+    assert!(
+        files.iter().any(|f| f.ends_with("SUMMARY.md")),
+        "book/src/SUMMARY.md is missing"
+    );
+    files
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// A fenced code block: where it starts, its info string, its lines, and the
+/// last non-blank line above the opening fence.
+struct CodeBlock {
+    line: usize,
+    info: String,
+    body: Vec<String>,
+    line_above: String,
+}
+
+impl CodeBlock {
+    /// The language: the first word of the info string (`rust,ignore` → `rust`).
+    fn language(&self) -> &str {
+        self.info
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .next()
+            .unwrap_or("")
+    }
+
+    fn has_attribute(&self, attribute: &str) -> bool {
+        self.info
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .skip(1)
+            .any(|a| a == attribute)
+    }
+}
+
+/// Splits a chapter into fenced code blocks and the prose lines outside them
+/// (with their 1-based line numbers).
+fn parse_markdown(text: &str) -> (Vec<CodeBlock>, Vec<(usize, &str)>) {
+    let mut blocks = Vec::new();
+    let mut prose = Vec::new();
+    let mut open: Option<(String, CodeBlock)> = None; // (closing fence, block)
+    let mut line_above = String::new();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let trimmed = line.trim_start();
+        match &mut open {
+            Some((fence, block)) => {
+                let is_close = trimmed.starts_with(fence.as_str())
+                    && trimmed
+                        .trim_end()
+                        .chars()
+                        .all(|c| c == fence.as_bytes()[0] as char);
+                if is_close {
+                    let (_, block) = open.take().unwrap();
+                    blocks.push(block);
+                    line_above.clear();
+                } else {
+                    block.body.push(line.to_string());
+                }
+            }
+            None => {
+                let fence_char = trimmed.chars().next();
+                if matches!(fence_char, Some('`') | Some('~')) {
+                    let c = fence_char.unwrap();
+                    let run = trimmed.chars().take_while(|&x| x == c).count();
+                    if run >= 3 {
+                        let fence: String = std::iter::repeat_n(c, run).collect();
+                        let info = trimmed[run..].trim().to_string();
+                        let block = CodeBlock {
+                            line: number,
+                            info,
+                            body: Vec::new(),
+                            line_above: line_above.clone(),
+                        };
+                        open = Some((fence, block));
+                        continue;
+                    }
+                }
+                prose.push((number, line));
+                if !line.trim().is_empty() {
+                    line_above = line.trim().to_string();
+                }
+            }
+        }
+    }
+    if let Some((_, block)) = open {
+        panic!("a code block opened at line {} is never closed", block.line);
+    }
+    (blocks, prose)
+}
+
+/// An mdbook link directive found in a chapter: `{{#include path:anchor}}`.
+struct Directive {
+    line: usize,
+    kind: String,
+    path: String,
+    /// Everything after the first `:` (an anchor name or a line range).
+    selector: Option<String>,
+}
+
+/// Finds the `{{#include ...}}` and `{{#rustdoc_include ...}}` directives on
+/// a line, skipping escaped ones (`\{{#include ...}}`).
+fn directives_in(line: &str, number: usize) -> Vec<Directive> {
+    let mut found = Vec::new();
+    let mut rest = line;
+    let mut offset = 0;
+    while let Some(start) = rest.find("{{#") {
+        let absolute = offset + start;
+        let escaped = absolute > 0 && line.as_bytes()[absolute - 1] == b'\\';
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else { break };
+        let inner = after[..end].trim();
+        if !escaped {
+            let mut words = inner.splitn(2, char::is_whitespace);
+            let kind = words.next().unwrap_or("").to_string();
+            let argument = words.next().unwrap_or("").trim();
+            if kind == "include" || kind == "rustdoc_include" {
+                let (path, selector) = match argument.split_once(':') {
+                    Some((p, s)) => (p.to_string(), Some(s.to_string())),
+                    None => (argument.to_string(), None),
+                };
+                found.push(Directive {
+                    line: number,
+                    kind,
+                    path,
+                    selector,
+                });
+            }
+        }
+        let consumed = start + 3 + end + 2;
+        offset += consumed;
+        rest = &rest[consumed..];
+    }
+    found
+}
+
+// ---------------------------------------------------------------------------
+// Building the book
+// ---------------------------------------------------------------------------
+
+/// The `mdbook` binary: `$MDBOOK`, then `PATH`, then `~/.cargo/bin`.
+fn find_mdbook() -> Option<PathBuf> {
+    if let Some(explicit) = std::env::var_os("MDBOOK") {
+        return Some(PathBuf::from(explicit));
+    }
+    let name = if cfg!(windows) {
+        "mdbook.exe"
+    } else {
+        "mdbook"
+    };
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).map(|d| d.join(name)).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        candidates.push(PathBuf::from(home).join("bin").join(name));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        candidates.push(PathBuf::from(home).join(".cargo").join("bin").join(name));
+    }
+    candidates.into_iter().find(|c| c.is_file())
+}
+
+#[test]
+fn book_builds_with_mdbook() {
+    let Some(mdbook) = find_mdbook() else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "CI is set but `mdbook` was not found (PATH, ~/.cargo/bin, $MDBOOK): \
+                 the book must be built in CI. Install it with \
+                 `cargo install mdbook --locked --no-default-features --features search`."
+            );
+        }
+        eprintln!(
+            "note: SKIPPED building the book: `mdbook` is not installed. Install it with \
+             `cargo install mdbook --locked --no-default-features --features search` \
+             (in CI, where `CI` is set, this test fails instead of skipping)."
+        );
+        return;
+    };
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("book-{}", std::process::id()));
+    let output = Command::new(&mdbook)
+        .arg("build")
+        .arg(root().join("book"))
+        .arg("-d")
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap_or_else(|e| panic!("could not run {}: {e}", mdbook.display()));
+    let _ = std::fs::remove_dir_all(&out);
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "mdbook build failed ({}):\n{log}",
+        output.status
+    );
+    // mdbook reports a broken include as an ERROR line and still exits 0.
+    let complaints: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+        .collect();
+    assert!(
+        complaints.is_empty(),
+        "mdbook build printed errors or warnings:\n{}",
+        complaints.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Rust code must come from compiled files
+// ---------------------------------------------------------------------------
+
+const EXCEPTION_MARKER: &str = "<!-- not-compiled:";
+
+#[test]
+fn rust_blocks_come_from_compiled_files() {
+    let mut problems = Vec::new();
+    for file in markdown_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (blocks, _) = parse_markdown(&text);
+        for block in blocks {
+            if !matches!(block.language(), "rust" | "rs") {
+                continue;
+            }
+            let where_ = format!("{}:{}", relative(&file), block.line);
+            let only_includes = block.body.iter().all(|line| {
+                let line = line.trim();
+                line.is_empty()
+                    || ((line.starts_with("{{#include ")
+                        || line.starts_with("{{#rustdoc_include "))
+                        && line.ends_with("}}"))
+            }) && block.body.iter().any(|l| !l.trim().is_empty());
+            if only_includes {
+                for directive in block.body.iter().flat_map(|l| directives_in(l, block.line)) {
+                    if !compiled_by_cargo(&file, &directive.path) {
+                        problems.push(format!(
+                            "{where_}: a rust block includes `{}`, which is not a file \
+                             cargo compiles (examples/, executor/, tests/, benches/, src/)",
+                            directive.path
+                        ));
+                    }
+                }
+                continue;
+            }
+            let marked = block.line_above.starts_with(EXCEPTION_MARKER)
+                && block.line_above.ends_with("-->")
+                && !block.line_above[EXCEPTION_MARKER.len()..block.line_above.len() - 3]
+                    .trim()
+                    .is_empty();
+            if !(marked && block.has_attribute("ignore")) {
+                problems.push(format!(
+                    "{where_}: a ```{} block is written inline. Put the code in a file cargo \
+                     compiles and use {{{{#include ../../path.rs:anchor}}}}, or mark a \
+                     deliberate exception with `<!-- not-compiled: reason -->` on the line \
+                     above and `rust,ignore` as the info string.",
+                    block.info
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// Does `target` (as written in `chapter`) name a Rust file that cargo builds?
+fn compiled_by_cargo(chapter: &Path, target: &str) -> bool {
+    let Ok(path) = chapter.parent().unwrap().join(target).canonicalize() else {
+        return false; // reported by `includes_and_anchors_exist`
+    };
+    let Ok(inside) = path.strip_prefix(root().canonicalize().unwrap()) else {
+        return false;
+    };
+    let top = inside.components().next().map(|c| c.as_os_str().to_owned());
+    path.extension().is_some_and(|e| e == "rs")
+        && top.is_some_and(|t| {
+            ["examples", "executor", "tests", "benches", "src"]
+                .iter()
+                .any(|d| t == *d)
+        })
+}
+
+// ---------------------------------------------------------------------------
+// Includes and anchors
+// ---------------------------------------------------------------------------
+
+#[test]
+fn includes_and_anchors_exist() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for file in markdown_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (index, line) in text.lines().enumerate() {
+            for directive in directives_in(line, index + 1) {
+                count += 1;
+                let where_ = format!("{}:{}", relative(&file), directive.line);
+                let target = file.parent().unwrap().join(&directive.path);
+                let Ok(contents) = std::fs::read_to_string(&target) else {
+                    problems.push(format!(
+                        "{where_}: {{{{#{} {}}}}}: no such file ({})",
+                        directive.kind,
+                        directive.path,
+                        target.display()
+                    ));
+                    continue;
+                };
+                let Some(selector) = directive.selector else {
+                    continue;
+                };
+                if selector.chars().all(|c| c.is_ascii_digit() || c == ':') {
+                    problems.push(format!(
+                        "{where_}: includes lines `{selector}` of {}: use an \
+                         `// ANCHOR: name` marker instead (line numbers go stale)",
+                        directive.path
+                    ));
+                    continue;
+                }
+                if !has_anchor(&contents, &selector) {
+                    problems.push(format!(
+                        "{where_}: {} has no `ANCHOR: {selector}` ... `ANCHOR_END: {selector}` \
+                         pair (mdbook would silently include nothing)",
+                        directive.path
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    assert!(count > 0, "found no includes at all: is the parser broken?");
+}
+
+/// Is there an `ANCHOR: name` line followed by an `ANCHOR_END: name` line?
+/// (The same rule as mdbook's: the name follows the colon, after spaces.)
+fn has_anchor(contents: &str, name: &str) -> bool {
+    let marker = |line: &str, word: &str| {
+        line.split_once(word).is_some_and(|(_, rest)| {
+            let rest = rest.trim_start();
+            rest.starts_with(name)
+                && !rest[name.len()..]
+                    .starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-')
+        })
+    };
+    let mut lines = contents.lines();
+    lines.any(|l| marker(l, "ANCHOR:")) && lines.any(|l| marker(l, "ANCHOR_END:"))
+}
+
+// ---------------------------------------------------------------------------
+// Internal links
+// ---------------------------------------------------------------------------
+
+/// The link targets in a line of prose: `[text](target)` and reference
+/// definitions `[label]: target`.
+fn link_targets(line: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let trimmed = line.trim_start();
+    if trimmed.starts_with('[') {
+        if let Some((label, rest)) = trimmed.split_once("]:") {
+            if !label.contains(']') {
+                if let Some(target) = rest.split_whitespace().next() {
+                    targets.push(target.to_string());
+                }
+            }
+        }
+    }
+    // Inline links, outside inline code spans.
+    let mut in_code = false;
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'`' => in_code = !in_code,
+            b']' if !in_code && bytes.get(i + 1) == Some(&b'(') => {
+                let rest = &line[i + 2..];
+                if let Some(end) = rest.find(')') {
+                    let target = rest[..end].split_whitespace().next().unwrap_or("");
+                    targets.push(target.to_string());
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    targets
+}
+
+/// The ids mdbook gives a chapter's headings: lower case, spaces to dashes,
+/// only letters, digits, `-` and `_` kept; repeats get `-1`, `-2`, ...
+fn heading_ids(text: &str) -> HashSet<String> {
+    let (_, prose) = parse_markdown(text);
+    let mut ids = HashSet::new();
+    for (_, line) in prose {
+        let trimmed = line.trim_start();
+        let hashes = trimmed.chars().take_while(|&c| c == '#').count();
+        if hashes == 0 || hashes > 6 || !trimmed[hashes..].starts_with(' ') {
+            continue;
+        }
+        let title = trimmed[hashes..].trim().trim_end_matches('#').trim();
+        let title = strip_inline_links(title);
+        let base: String = title
+            .chars()
+            .filter_map(|c| {
+                if c.is_whitespace() {
+                    Some('-')
+                } else if c.is_alphanumeric() || c == '_' || c == '-' {
+                    Some(c.to_lowercase().next().unwrap())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let mut id = base.clone();
+        let mut n = 1;
+        while ids.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        ids.insert(id);
+    }
+    ids
+}
+
+/// `[text](target)` → `text`, so a heading's id comes from its visible text.
+fn strip_inline_links(title: &str) -> String {
+    let mut out = String::new();
+    let mut rest = title;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find("](") {
+            Some(close) if after[close..].contains(')') => {
+                out.push_str(&after[..close]);
+                let tail = &after[close + 2..];
+                rest = &tail[tail.find(')').unwrap() + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn internal_links_resolve() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for file in markdown_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (_, prose) = parse_markdown(&text);
+        for (number, line) in prose {
+            for target in link_targets(line) {
+                let external = target.contains("://") || target.starts_with("mailto:");
+                if external || target.is_empty() {
+                    continue;
+                }
+                count += 1;
+                let where_ = format!("{}:{number}", relative(&file));
+                let (path, fragment) = match target.split_once('#') {
+                    Some((p, f)) => (p, Some(f)),
+                    None => (target.as_str(), None),
+                };
+                let destination = if path.is_empty() {
+                    file.clone()
+                } else {
+                    file.parent().unwrap().join(path)
+                };
+                if !destination.exists() {
+                    problems.push(format!("{where_}: link to `{target}`: no such file"));
+                    continue;
+                }
+                let Some(fragment) = fragment else { continue };
+                if destination.extension().is_some_and(|e| e == "md") {
+                    let chapter = std::fs::read_to_string(&destination).unwrap();
+                    if !heading_ids(&chapter).contains(fragment) {
+                        problems.push(format!(
+                            "{where_}: link to `{target}`: no heading with id `{fragment}`"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    assert!(
+        count > 0,
+        "found no internal links at all: is the parser broken?"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The checkers check: they must catch what they exist to catch
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_markdown_readers_see_what_they_should() {
+    let chapter = "# Title\n\nText [a](a.md#x) and `[not](a link)`.\n\n\
+                   <!-- not-compiled: shows an error -->\n```rust,ignore\nfn f() {}\n```\n\n\
+                   ````text\n```rust\ninside\n```\n````\n\n## `block_on`, again!\n\
+                   ```rust\n{{#include ../../examples/chef.rs:dishes}}\n```\n\
+                   \\{{#include not/a/directive.rs}}\n[ref]: ../x.rs\n";
+    let (blocks, prose) = parse_markdown(chapter);
+    let infos: Vec<&str> = blocks.iter().map(|b| b.info.as_str()).collect();
+    assert_eq!(infos, ["rust,ignore", "text", "rust"]);
+    assert_eq!(
+        blocks[0].line_above,
+        "<!-- not-compiled: shows an error -->"
+    );
+    assert!(blocks[0].has_attribute("ignore"));
+    assert_eq!(blocks[1].body, ["```rust", "inside", "```"]);
+    let links: Vec<String> = prose.iter().flat_map(|(_, l)| link_targets(l)).collect();
+    assert_eq!(links, ["a.md#x", "../x.rs"]);
+    let directives: Vec<Directive> = chapter
+        .lines()
+        .enumerate()
+        .flat_map(|(i, l)| directives_in(l, i + 1))
+        .collect();
+    assert_eq!(directives.len(), 1);
+    assert_eq!(directives[0].path, "../../examples/chef.rs");
+    assert_eq!(directives[0].selector.as_deref(), Some("dishes"));
+    let ids = heading_ids(chapter);
+    assert!(
+        ids.contains("title") && ids.contains("block_on-again"),
+        "{ids:?}"
+    );
+    assert!(has_anchor("// ANCHOR: a\nx\n// ANCHOR_END: a\n", "a"));
+    assert!(!has_anchor("// ANCHOR: ab\nx\n// ANCHOR_END: ab\n", "a"));
+    assert!(!has_anchor("// ANCHOR_END: a\n// ANCHOR: a\n", "a"));
+}
+
+// ---------------------------------------------------------------------------
+// Generated output shown in the book
+// ---------------------------------------------------------------------------
+
+#[test]
+fn generated_gather() {
+    let out = run_example("gather", &["--simulated"]);
+    check_or_bless("book/src/generated/gather.txt", &out);
+}
+
+#[test]
+fn generated_chef() {
+    let out = run_example("chef", &["--simulated"]);
+    check_or_bless("book/src/generated/chef.txt", &out);
+}
