@@ -124,3 +124,27 @@ fn gather_steps_example() {
 
     check_or_bless("book/src/generated/gather_steps.txt", &out);
 }
+
+/// The chapter says the simulated clock stops at 0.960, 1, 1.984 and 2 s on
+/// the gather run: the wheel's next deadline is a cascade point before each
+/// timer. Same timers, same wheel, checked here.
+#[test]
+fn gather_wheel_stops() {
+    use busy_chef::internals::Wheel;
+    let mut wheel = Wheel::new(0);
+    // download_file("File 1", 2) registers first, then File 2's 1 s.
+    wheel
+        .insert(2000, std::task::Waker::noop().clone())
+        .unwrap();
+    wheel
+        .insert(1000, std::task::Waker::noop().clone())
+        .unwrap();
+    let mut stops = Vec::new();
+    let mut fired = Vec::new();
+    while let Some(tick) = wheel.next_deadline() {
+        wheel.advance(tick, &mut fired);
+        stops.push((tick, fired.len()));
+        fired.clear();
+    }
+    assert_eq!(stops, [(960, 0), (1000, 1), (1984, 0), (2000, 1)]);
+}
