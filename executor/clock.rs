@@ -61,6 +61,7 @@ impl Clock {
         }
     }
 
+    // ANCHOR: ticks
     /// The first tick at or after `deadline` (rounds up: never early).
     pub(crate) fn tick_at_or_after(&self, deadline: Instant) -> Tick {
         let since = deadline.saturating_duration_since(self.origin());
@@ -76,6 +77,7 @@ impl Clock {
         let since = now.saturating_duration_since(self.origin());
         Tick::try_from(since.as_millis()).unwrap_or(NEVER - 1)
     }
+    // ANCHOR_END: ticks
 
     /// The instant at which `tick` begins.
     pub(crate) fn instant_of(&self, tick: Tick) -> Instant {

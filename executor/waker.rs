@@ -50,6 +50,7 @@ pub(crate) trait Wakeable: 'static {
     fn header(&self) -> &Header;
 }
 
+// ANCHOR: waker
 /// An owned `Waker` for `task` (it holds one reference to the task).
 pub(crate) fn waker<T: Wakeable>(task: Arc<T>) -> Waker {
     let data = Arc::into_raw(task).cast::<()>();
@@ -60,7 +61,9 @@ pub(crate) fn waker<T: Wakeable>(task: Arc<T>) -> Waker {
     // thread-safe) holds. See the four functions below.
     unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) }
 }
+// ANCHOR_END: waker
 
+// ANCHOR: waker_ref
 /// A *borrowed* `Waker` for `task`: it does not own a reference, so it must
 /// never be dropped (the `ManuallyDrop` makes sure). The executor builds one
 /// for every poll; a future that wants to keep it calls `clone`, which does
@@ -73,7 +76,9 @@ pub(crate) fn waker_ref<T: Wakeable>(task: &Arc<T>) -> ManuallyDrop<Waker> {
     // for it and the reference count stays balanced.
     ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) })
 }
+// ANCHOR_END: waker_ref
 
+// ANCHOR: vtable
 /// The four functions for tasks of type `T`.
 struct Vtable<T>(PhantomData<T>);
 
@@ -116,3 +121,4 @@ impl<T: Wakeable> Vtable<T> {
         unsafe { Arc::decrement_strong_count(data.cast::<T>()) };
     }
 }
+// ANCHOR_END: vtable

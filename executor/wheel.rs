@@ -281,6 +281,7 @@ impl Wheel {
         self.next_expiration().map(|e| e.tick())
     }
 
+    // ANCHOR: next_expiration
     /// Where and when the next timer (or cascade) is due.
     pub fn next_expiration(&self) -> Option<Expiration> {
         for (level, lvl) in self.levels.iter().enumerate() {
@@ -306,6 +307,7 @@ impl Wheel {
             .next()
             .map(|&(tick, _)| Expiration::Overflow { tick })
     }
+    // ANCHOR_END: next_expiration
 
     /// Moves time forward to `now`, pushing the waker of every timer whose
     /// deadline is at or before `now` onto `fired`, in deadline order (and in
@@ -328,6 +330,7 @@ impl Wheel {
         }
     }
 
+    // ANCHOR: process_slot
     /// Empties one slot: fires what is due, puts the rest back lower down.
     fn process_slot(&mut self, level: usize, slot: usize, fired: &mut Vec<Waker>) {
         // Take the whole list first (see "Cascading" above).
@@ -347,6 +350,7 @@ impl Wheel {
             index = next;
         }
     }
+    // ANCHOR_END: process_slot
 
     /// Moves far-future timers whose epoch has come into the wheel.
     fn refill_from_overflow(&mut self, fired: &mut Vec<Waker>) {
@@ -453,6 +457,7 @@ impl Wheel {
     }
 }
 
+// ANCHOR: level_for
 /// The level for `deadline` seen from `elapsed`, or `None` for the overflow.
 fn level_for(elapsed: Tick, deadline: Tick) -> Option<usize> {
     // `| (SLOTS - 1)`: a deadline equal to `elapsed` differs in no bit; it
@@ -468,6 +473,7 @@ fn level_for(elapsed: Tick, deadline: Tick) -> Option<usize> {
 fn slot_for(deadline: Tick, level: usize) -> usize {
     ((deadline >> (SLOT_BITS * level as u32)) as usize) % SLOTS
 }
+// ANCHOR_END: level_for
 
 impl fmt::Debug for Wheel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -116,6 +116,7 @@ impl Sleep {
     }
 }
 
+// ANCHOR: sleep_poll
 impl Future for Sleep {
     type Output = ();
 
@@ -152,6 +153,7 @@ impl Future for Sleep {
         })
     }
 }
+// ANCHOR_END: sleep_poll
 
 impl Drop for Sleep {
     fn drop(&mut self) {
