@@ -83,7 +83,7 @@ pub(crate) struct Core {
 
 /// Task ids count up across all executors of the process, so an id is never
 /// reused, even by another executor.
-static NEXT_TASK_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+pub(crate) static NEXT_TASK_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Default for Executor {
     fn default() -> Self {

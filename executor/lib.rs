@@ -53,6 +53,7 @@
 
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+mod blocking;
 mod clock;
 mod context;
 mod executor;
@@ -66,6 +67,7 @@ mod waker;
 mod wheel;
 mod yield_now;
 
+pub use blocking::spawn_blocking;
 pub use context::spawn;
 pub use executor::{block_on, Executor};
 pub use join::{join, join_all, Join, JoinAll};

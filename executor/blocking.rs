@@ -1,0 +1,382 @@
+//! `spawn_blocking`: when the chef is not waiting, hand the work to a helper.
+//!
+//! Book chapter: *When the chef is not waiting* (`book/src/cpu-work.md`).
+//!
+//! The course this project follows ends with a warning: *async only helps
+//! with waiting. Heavy CPU work (or a call that blocks the thread) still needs
+//! another worker.* This executor has one thread. While a task computes, no
+//! other task is polled, no timer fires, and nobody notices a wake: the whole
+//! kitchen stops. [`spawn_blocking`] moves such work to another OS thread:
+//!
+//! ```text
+//!   executor thread                          a pool thread
+//!   ───────────────                          ─────────────
+//!   handle = spawn_blocking(f) ── job ─────► runs f()  (the chef carries on:
+//!   handle.await → Pending                    │          other tasks, timers)
+//!     (the awaiter's waker is kept            │
+//!      in the slot, under a Mutex)            ▼
+//!                                            slot = Ok(output) or Err(panic)
+//!   waker queue's channel ◄──── wake ─────── awaiter.wake()
+//!   executor unparks, polls the awaiter
+//!   handle.await → Ready(output)
+//! ```
+//!
+//! The result comes back exactly the way a reactor's readiness does (see
+//! *How a reactor wakes our tasks*, `book/src/reactor.md`): the other thread
+//! fills a slot and calls the awaiter's `Waker`; since that thread is not the
+//! executor's, the wake goes through the waker queue's channel (`queue.rs`),
+//! which also unparks the executor if it was asleep.
+//!
+//! ## The pool
+//!
+//! A small, bounded pool of reused threads, built from `std` only:
+//!
+//! * at most [`MAX_THREADS`] threads; more jobs than that wait in a queue;
+//! * a thread is started only when the queued jobs outnumber the idle threads;
+//! * a thread idle for [`IDLE_TIMEOUT`] exits, so a program that used the
+//!   pool once does not keep threads forever.
+//!
+//! The pool is one per process and does not need an executor: `spawn_blocking`
+//! may be called anywhere, and its `JoinHandle` awaited by any executor (it
+//! only needs the awaiter's `Waker`). The handle is not `Send`, like every
+//! `JoinHandle`: await it on the thread that created it.
+//!
+//! ## What `abort` can and cannot do
+//!
+//! A thread cannot be stopped from outside; the closure runs until it returns.
+//! [`JoinHandle::abort`] therefore:
+//!
+//! * if the closure has **not started** (it waits in the queue): it will never
+//!   run; awaiting the handle gives a cancelled [`JoinError`];
+//! * if the closure is **running**: it runs to the end on its pool thread and
+//!   its result is dropped there, unseen; awaiting the handle gives a
+//!   cancelled `JoinError` at once, without waiting for it;
+//! * if it has **finished**: nothing happens; the handle still gives the result.
+//!
+//! Dropping the handle detaches the job: it still runs, its result is dropped.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use crate::executor::NEXT_TASK_ID;
+use crate::join_handle::{JoinError, JoinHandle};
+use crate::task::{JoinTarget, TaskId};
+
+/// The most threads the pool runs at once.
+pub(crate) const MAX_THREADS: usize = 4;
+
+/// How long a pool thread waits for a new job before it exits.
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `f` on a thread of a small shared pool and returns a [`JoinHandle`]
+/// whose `.await` gives `f`'s result, without blocking the executor.
+///
+/// Use it for work that does not wait but *computes* (hashing, compressing,
+/// parsing a huge file) or that blocks in a call with no async version
+/// (`std::fs`, a blocking database driver). Inside a task such work stops
+/// every other task and timer until it is done.
+///
+/// ```
+/// let sum = busy_chef::block_on(async {
+///     let handle = busy_chef::spawn_blocking(|| (1..=1_000u64).sum::<u64>());
+///     // ... the executor runs other tasks meanwhile ...
+///     handle.await.unwrap()
+/// });
+/// assert_eq!(sum, 500_500);
+/// ```
+///
+/// If `f` panics, the panic is caught on the pool thread (the thread lives
+/// on) and awaiting the handle gives a [`JoinError`] whose
+/// [`is_panic`](JoinError::is_panic) is true.
+///
+/// The pool is shared by the whole process: at most 4 threads, reused, each
+/// exiting after 5 s without a job; more jobs than threads wait in a queue.
+/// `spawn_blocking` may be called from anywhere, with or without a running
+/// executor; the handle is awaited like any `JoinHandle`.
+///
+/// A thread cannot be stopped from outside, so
+/// [`abort`](JoinHandle::abort) cannot stop a closure that is running: it
+/// runs to the end and its result is dropped. What `abort` does is settle the
+/// handle: awaiting it gives a cancelled `JoinError` at once, and a closure
+/// still waiting in the queue never runs.
+pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let id = TaskId(NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed));
+    let slot = Arc::new(BlockingSlot {
+        id,
+        state: Mutex::new(SlotState {
+            stage: Stage::Queued,
+            awaiter: None,
+            handle: true,
+        }),
+    });
+    let job_slot = slot.clone();
+    pool().submit(Box::new(move || job_slot.run(f)));
+    JoinHandle::new(slot)
+}
+
+// ===== the slot: where the pool thread leaves the result =====
+
+/// The shared state of one blocking job: the `JoinTarget` its handle reads.
+/// Touched by the executor's thread (the handle) and by a pool thread (the
+/// job), so everything is behind one `Mutex`.
+struct BlockingSlot<T> {
+    id: TaskId,
+    state: Mutex<SlotState<T>>,
+}
+
+struct SlotState<T> {
+    stage: Stage<T>,
+    /// The waker of whoever awaits the handle (the latest poll's).
+    awaiter: Option<Waker>,
+    /// The `JoinHandle` still exists; once it is dropped the result is
+    /// dropped as soon as it is made.
+    handle: bool,
+}
+
+enum Stage<T> {
+    /// In the pool's queue, not started. `abort` can still prevent it.
+    Queued,
+    /// A pool thread is running the closure.
+    Running,
+    /// Finished (or cancelled); the result waits for the handle.
+    Done(Result<T, JoinError>),
+    /// The handle has taken the result (or dropped it).
+    Consumed,
+}
+
+impl<T> Stage<T> {
+    fn name(&self) -> &'static str {
+        match self {
+            Stage::Queued => "Queued",
+            Stage::Running => "Running",
+            Stage::Done(Ok(_)) => "Done(Ok(output))",
+            Stage::Done(Err(_)) => "Done(Err(JoinError))",
+            Stage::Consumed => "Consumed",
+        }
+    }
+}
+
+impl<T> BlockingSlot<T> {
+    /// Locks the state. A poisoned lock is still usable: every critical
+    /// section below leaves the state consistent before it can panic.
+    fn lock(&self) -> MutexGuard<'_, SlotState<T>> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// On a pool thread: run `f` (unless aborted before it started), store
+    /// the result, wake the awaiter.
+    fn run(&self, f: impl FnOnce() -> T) {
+        {
+            let mut state = self.lock();
+            match state.stage {
+                Stage::Queued => state.stage = Stage::Running,
+                // Aborted while queued: `abort` has already reported it.
+                _ => return,
+            }
+        }
+        let result = catch_unwind(AssertUnwindSafe(f)).map_err(|e| JoinError::panic(self.id, e));
+
+        let mut state = self.lock();
+        let wanted = state.handle && matches!(state.stage, Stage::Running);
+        let (unwanted, awaiter) = if wanted {
+            state.stage = Stage::Done(result);
+            (None, state.awaiter.take())
+        } else {
+            // Aborted while running, or detached: nobody will read it.
+            (Some(result), None)
+        };
+        drop(state);
+        // User code (a destructor, a foreign waker) runs with no lock held,
+        // and a panic in it must not kill the pool thread.
+        let _ = catch_unwind(AssertUnwindSafe(move || {
+            drop(unwanted);
+            if let Some(awaiter) = awaiter {
+                awaiter.wake();
+            }
+        }));
+    }
+}
+
+impl<T: Send + 'static> JoinTarget<T> for BlockingSlot<T> {
+    fn id(&self) -> TaskId {
+        self.id
+    }
+
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let mut state = self.lock();
+        match std::mem::replace(&mut state.stage, Stage::Consumed) {
+            Stage::Done(result) => Poll::Ready(result),
+            Stage::Consumed => panic!(
+                "a JoinHandle was polled again after it returned the output of {} \
+                 (a spawn_blocking job)",
+                self.id
+            ),
+            waiting => {
+                state.stage = waiting;
+                // Under the same lock as the pool thread's "store, take the
+                // waker": the wake cannot slip in between and be lost.
+                match &state.awaiter {
+                    Some(old) if old.will_wake(cx.waker()) => {}
+                    _ => state.awaiter = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn abort(&self) {
+        let mut state = self.lock();
+        if matches!(state.stage, Stage::Queued | Stage::Running) {
+            // Queued: the pool thread will see `Done` and skip the closure.
+            // Running: it will see `Done` and drop its result.
+            state.stage = Stage::Done(Err(JoinError::cancelled(self.id)));
+            let awaiter = state.awaiter.take();
+            drop(state);
+            if let Some(awaiter) = awaiter {
+                awaiter.wake();
+            }
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        matches!(self.lock().stage, Stage::Done(_) | Stage::Consumed)
+    }
+
+    fn detach(&self) {
+        let mut state = self.lock();
+        state.handle = false;
+        state.awaiter = None;
+        let unclaimed = match state.stage {
+            Stage::Done(_) => std::mem::replace(&mut state.stage, Stage::Consumed),
+            _ => return,
+        };
+        drop(state);
+        drop(unclaimed);
+    }
+}
+
+impl<T> fmt::Debug for BlockingSlot<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("BlockingSlot")
+            .field("id", &self.id)
+            .field("stage", &format_args!("{}", state.stage.name()))
+            .field("awaiter", &state.awaiter.is_some())
+            .field("handle", &state.handle)
+            .finish()
+    }
+}
+
+// ===== the pool: a few reused threads and a queue of jobs =====
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+struct Pool {
+    state: Mutex<PoolState>,
+    /// Signalled when a job is queued.
+    job_ready: Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    queue: VecDeque<Job>,
+    /// Threads alive (busy or idle).
+    threads: usize,
+    /// Threads waiting on `job_ready`.
+    idle: usize,
+    /// Threads started so far, to name them.
+    started: usize,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        state: Mutex::new(PoolState::default()),
+        job_ready: Condvar::new(),
+    })
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // Jobs run with the lock released and catch their own panics, so
+        // the lock is never poisoned in practice; if it were, the state is
+        // still consistent (each critical section is a few plain updates).
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn submit(&'static self, job: Job) {
+        let mut state = self.lock();
+        state.queue.push_back(job);
+        self.job_ready.notify_one();
+        // An idle thread will take the job; start another one only if the
+        // queued jobs outnumber the idle threads.
+        if state.queue.len() > state.idle && state.threads < MAX_THREADS {
+            state.threads += 1;
+            state.started += 1;
+            let name = format!("busy-chef-blocking-{}", state.started);
+            drop(state);
+            let spawned = std::thread::Builder::new()
+                .name(name)
+                .spawn(move || self.work());
+            if let Err(error) = spawned {
+                let mut state = self.lock();
+                state.threads -= 1;
+                let none_left = state.threads == 0;
+                drop(state);
+                // With another thread alive the job still runs, later.
+                assert!(
+                    !none_left,
+                    "spawn_blocking could not start a pool thread: {error}"
+                );
+            }
+        }
+    }
+
+    /// A pool thread: take jobs until none comes for `IDLE_TIMEOUT`.
+    fn work(&self) {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job(); // catches its own panics (see `BlockingSlot::run`)
+                state = self.lock();
+                continue;
+            }
+            state.idle += 1;
+            let (next, waited) = self
+                .job_ready
+                .wait_timeout(state, IDLE_TIMEOUT)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = next;
+            state.idle -= 1;
+            if waited.timed_out() && state.queue.is_empty() {
+                state.threads -= 1;
+                return;
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Pool")
+            .field("queued", &state.queue.len())
+            .field("threads", &state.threads)
+            .field("idle", &state.idle)
+            .finish()
+    }
+}
