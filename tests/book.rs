@@ -623,3 +623,9 @@ fn generated_chef() {
     let out = run_example("chef", &["--simulated"]);
     check_or_bless("book/src/generated/chef.txt", &out);
 }
+
+#[test]
+fn generated_poll_by_hand() {
+    let out = run_example("poll_by_hand", &[]);
+    check_or_bless("book/src/generated/poll_by_hand.txt", &out);
+}
