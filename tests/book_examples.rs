@@ -148,3 +148,85 @@ fn gather_wheel_stops() {
     }
     assert_eq!(stops, [(960, 0), (1000, 1), (1984, 0), (2000, 1)]);
 }
+
+// ---------------------------------------------------------------------------
+// Chapter 11: desugaring
+// ---------------------------------------------------------------------------
+
+/// The hand-written state machines print exactly what the `async` program
+/// prints, line for line, timing line included.
+#[test]
+fn desugared_prints_what_gather_prints() {
+    let by_hand = run_example("desugared", &["--simulated"]);
+    let with_async = run_example("gather", &["--simulated"]);
+    assert_eq!(
+        by_hand.lines().collect::<Vec<_>>(),
+        with_async.lines().collect::<Vec<_>>(),
+        "examples/desugared.rs and examples/gather.rs print different lines"
+    );
+    assert_eq!(by_hand.lines().take(6).collect::<Vec<_>>(), GATHER_LINES);
+    check_or_bless("book/src/generated/desugared.txt", &by_hand);
+}
+
+/// Reads "name   number [number]" rows from the `--sizes` output.
+fn size_rows(out: &str) -> Vec<(String, Vec<usize>)> {
+    out.lines()
+        .filter_map(|line| {
+            let numbers: Vec<usize> = line
+                .split_whitespace()
+                .rev()
+                .map_while(|w| w.parse().ok())
+                .collect();
+            if numbers.is_empty() {
+                return None;
+            }
+            let name = line
+                .split_whitespace()
+                .take(line.split_whitespace().count() - numbers.len())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Some((name, numbers.into_iter().rev().collect()))
+        })
+        .collect()
+}
+
+#[test]
+fn desugared_future_sizes() {
+    let out = run_example("desugared", &["--sizes"]);
+    let rows = size_rows(&out);
+    let get = |name: &str| -> &Vec<usize> {
+        &rows
+            .iter()
+            .find(|(n, _)| n.starts_with(name))
+            .unwrap_or_else(|| panic!("no row {name:?} in:\n{out}"))
+            .1
+    };
+    // First table: (async, by hand). The hand-made machines never need more
+    // room than the compiler's, and each future contains what it awaits.
+    for name in [
+        "sleep(..)",
+        "download_file(",
+        "join_all(",
+        "async_main()",
+        "async {",
+    ] {
+        let sizes = get(name);
+        assert_eq!(sizes.len(), 2, "{name}: {out}");
+        assert!(sizes[1] <= sizes[0], "{name}: by hand is bigger: {out}");
+    }
+    let sleep = get("sleep(..)")[1];
+    assert!(get("download_file(")[1] >= sleep + 16, "{out}"); // &str + Sleep
+    assert!(get("async_main()")[0] >= get("join_all(")[0], "{out}");
+    assert!(get("async {")[0] > get("async_main()")[0], "{out}");
+    // Second table: what lives across an .await.
+    let gone = get("buffer_gone_before_await()")[0];
+    let in_scope = get("buffer_in_scope_at_await()")[0];
+    let across = get("buffer_across_await()")[0];
+    let nested = get("awaits_the_big_one()")[0];
+    let boxed = get("awaits_it_boxed()")[0];
+    assert!(gone < 64, "{out}");
+    assert!(in_scope >= 1024 && across >= 1024, "{out}");
+    assert!(nested >= across, "{out}");
+    assert!(boxed < 64, "{out}");
+    check_or_bless("book/src/generated/desugared_sizes.txt", &out);
+}
