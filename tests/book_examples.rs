@@ -230,3 +230,60 @@ fn desugared_future_sizes() {
     assert!(boxed < 64, "{out}");
     check_or_bless("book/src/generated/desugared_sizes.txt", &out);
 }
+
+// ---------------------------------------------------------------------------
+// Chapter 10: combinators
+// ---------------------------------------------------------------------------
+
+#[test]
+fn combinators_example() {
+    let out = run_example("combinators", &[]);
+    let parts = numbered_parts(&out);
+    assert_eq!(parts.len(), 7, "{out}");
+    let took: Vec<&str> = parts
+        .iter()
+        .map(|p| p.lines().last().unwrap().trim())
+        .collect();
+    // Sequential awaits add up (2 + 1 s); join, join_all and spawn overlap
+    // (the longer, 2 s); select stops at the first (1 s); the timeouts run
+    // one after the other (1 s, then 1 s); dropping takes no time.
+    assert_eq!(
+        took,
+        [
+            "took 3.0 s",
+            "took 2.0 s",
+            "took 2.0 s",
+            "took 2.0 s",
+            "took 1.0 s",
+            "took 2.0 s",
+            "took 0.0 s"
+        ],
+        "{out}"
+    );
+    assert!(parts[0].contains("[3.0 s] File 2 finished"), "{out}");
+    assert!(parts[2].contains(r#"got ["File 1", "File 2"]"#), "{out}");
+    // select: the loser is dropped (cancelled) at the moment the winner wins.
+    assert!(
+        parts[4].contains("[1.0 s] File 1 was dropped before it finished: cancelled"),
+        "{out}"
+    );
+    assert!(
+        parts[4].contains(r#"select returned Right("File 2")"#),
+        "{out}"
+    );
+    assert!(!parts[4].contains("File 1 finished"), "{out}");
+    // timeout: Ok in time, Err(Elapsed) and a cancelled download otherwise.
+    assert!(parts[5].contains(r#"Ok("File 2")"#), "{out}");
+    assert!(parts[5].contains("[2.0 s] 1 s timeout on a 2 s download: Err(Elapsed)"));
+    assert!(!parts[5].contains("File 1 finished"), "{out}");
+    // Dropping an unpolled future runs none of its body; dropping a started
+    // one cancels it.
+    assert_eq!(parts[6].matches("cancelled").count(), 1, "{out}");
+    assert!(parts[6].contains("polled it once: Pending"), "{out}");
+    for (n, part) in parts.iter().enumerate() {
+        check_or_bless(
+            &format!("book/src/generated/combinators-{}.txt", n + 1),
+            part,
+        );
+    }
+}
