@@ -664,7 +664,7 @@ mod tests {
             }
             assert_eq!(wheel.next_deadline(), Some(start + 1), "start {start}");
             let mut expected = vec![];
-            for (label, &deadline) in [
+            for (label, deadline) in [
                 (1, start + 1),
                 (2, start + 5),
                 (3, start + 70),

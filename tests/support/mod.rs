@@ -1,0 +1,165 @@
+//! Small tools for the fault, cancellation and timer tests (issue 7): drop
+//! counters, a probe future that counts its polls, a one-shot poll, and a
+//! look at how many timers an executor holds.
+#![allow(dead_code)]
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use busy_chef::Executor;
+
+/// Counts how many times the values it hands out are dropped. Each
+/// [`Counter::token`] must be dropped exactly once; the tests check it.
+#[derive(Clone, Default)]
+pub struct Counter(Rc<Cell<u32>>);
+
+impl Counter {
+    pub fn new() -> Self {
+        Counter::default()
+    }
+
+    /// A value whose drop adds one to this counter.
+    pub fn token(&self) -> DropToken {
+        DropToken(self.0.clone())
+    }
+
+    pub fn get(&self) -> u32 {
+        self.0.get()
+    }
+
+    pub fn add(&self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// Adds one to its [`Counter`] when dropped.
+#[derive(Debug)]
+pub struct DropToken(Rc<Cell<u32>>);
+
+impl Drop for DropToken {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// What a [`Probe`] shares with the test: its polls, its drops, the latest
+/// waker it was polled with, and whether it should complete.
+#[derive(Clone, Default)]
+pub struct ProbeState {
+    pub polls: Counter,
+    pub drops: Counter,
+    pub waker: Rc<RefCell<Option<Waker>>>,
+    pub ready: Rc<Cell<bool>>,
+    /// Set once the probe returned `Ready`: any later poll is a bug.
+    pub completed: Rc<Cell<bool>>,
+}
+
+impl ProbeState {
+    pub fn new() -> Self {
+        ProbeState::default()
+    }
+
+    /// A future that stays pending (keeping its latest waker) until
+    /// `ready` is set, then completes with `()`.
+    pub fn probe(&self) -> Probe {
+        Probe {
+            state: self.clone(),
+            _drop: self.drops.token(),
+        }
+    }
+
+    /// Wakes the probe's latest waker (by reference); false if it has none.
+    pub fn wake(&self) -> bool {
+        match &*self.waker.borrow() {
+            Some(waker) => {
+                waker.wake_by_ref();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Lets the probe complete, and wakes it.
+    pub fn finish(&self) {
+        self.ready.set(true);
+        self.wake();
+    }
+}
+
+pub struct Probe {
+    state: ProbeState,
+    _drop: DropToken,
+}
+
+impl Future for Probe {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let state = &self.state;
+        assert!(
+            !state.completed.get(),
+            "a future was polled after it returned Ready (embassy \
+             waking_after_completion_does_not_poll)"
+        );
+        state.polls.add();
+        *state.waker.borrow_mut() = Some(cx.waker().clone());
+        if state.ready.get() {
+            state.completed.set(true);
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Polls `future` once with a waker that does nothing.
+pub fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// How many timers `exec`'s wheel holds, read from its `Debug` output
+/// (`... Wheel { elapsed_ms: .., timers: N, ...`).
+pub fn pending_timers(exec: &Executor) -> usize {
+    let text = format!("{exec:?}");
+    let wheel = text
+        .find("Wheel {")
+        .unwrap_or_else(|| panic!("no wheel in the executor's Debug output: {text}"));
+    let rest = &text[wheel..];
+    let at = rest
+        .find("timers: ")
+        .unwrap_or_else(|| panic!("no timer count in the wheel's Debug output: {text}"));
+    let digits: String = rest[at + "timers: ".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("timer count is not a number: {text}"))
+}
+
+/// How many tasks `exec`'s task table holds, read from its `Debug` output
+/// (`Executor { clock: .., tasks: N, ...`).
+pub fn live_tasks(exec: &Executor) -> usize {
+    let text = format!("{exec:?}");
+    let at = text
+        .find("tasks: ")
+        .unwrap_or_else(|| panic!("no task count in the executor's Debug output: {text}"));
+    let digits: String = text[at + "tasks: ".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("task count is not a number: {text}"))
+}
+
+/// The message of a caught panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "<not a string>".to_string())
+}
