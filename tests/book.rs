@@ -629,3 +629,9 @@ fn generated_poll_by_hand() {
     let out = run_example("poll_by_hand", &[]);
     check_or_bless("book/src/generated/poll_by_hand.txt", &out);
 }
+
+#[test]
+fn generated_counting_waker() {
+    let out = run_example("counting_waker", &[]);
+    check_or_bless("book/src/generated/counting_waker.txt", &out);
+}
