@@ -33,7 +33,9 @@ impl<T> JoinHandle<T> {
     }
 
     /// Cancels the task: its future is dropped at the executor's next turn
-    /// (or right away, if it has not started), and awaiting this handle gives
+    /// (never polled, if it has not started: see the scenario
+    /// `abort_before_first_poll_from_outside_the_executor` in
+    /// `tests/cancellation.rs`), and awaiting this handle gives
     /// a [`JoinError`] whose [`is_cancelled`](JoinError::is_cancelled) is
     /// true. Does nothing if the task has finished already.
     pub fn abort(&self) {
