@@ -339,3 +339,59 @@ fn python_prints_what_rust_prints() {
         rust[6].split_once(" s ").map(|(_, rest)| rest)
     );
 }
+
+// ---------------------------------------------------------------------------
+// Chapter 8: JoinHandle
+// ---------------------------------------------------------------------------
+
+#[test]
+fn join_handle_example() {
+    let out = run_example("join_handle", &[]);
+    let parts = numbered_parts(&out);
+    assert_eq!(parts.len(), 5, "{out}");
+    let lines = |n: usize| -> Vec<&str> { parts[n].lines().skip(1).map(str::trim).collect() };
+    // Awaiting hands the output over; it is dropped by whoever took it.
+    assert_eq!(
+        lines(0),
+        [
+            "[1.0 s] toast is ready",
+            r#"[1.0 s] got Dish("toast") from the handle"#,
+            "[1.0 s] the toast is thrown away (dropped)",
+        ]
+    );
+    // Dropping the handle detaches: the task still runs to the end, and its
+    // output is dropped as soon as it finishes.
+    assert_eq!(
+        lines(1),
+        [
+            "[0.0 s] dropped the handle",
+            "[1.0 s] toast is ready",
+            "[1.0 s] the toast is thrown away (dropped)",
+            "[2.0 s] done waiting",
+        ]
+    );
+    // abort: the future is dropped at the next turn; never finishes.
+    let abort = lines(2);
+    assert_eq!(abort[0], "[1.0 s] abort() called; finished yet? false");
+    assert_eq!(abort[1], "[1.0 s] eggs's future is dropped");
+    assert!(
+        abort[2].ends_with("was cancelled (is_cancelled: true)"),
+        "{out}"
+    );
+    assert!(!parts[2].contains("eggs is ready"), "{out}");
+    // A panic is caught and reported; the other task carries on.
+    assert!(parts[3].contains("panicked: the pan caught fire (is_panic: true)"));
+    assert!(parts[3].contains(r#"[2.0 s] the other task carried on: Dish("coffee")"#));
+    // Dropping the executor cancels its unfinished tasks.
+    assert!(
+        parts[4].contains("[1.0 s] stew's future is dropped"),
+        "{out}"
+    );
+    assert!(parts[4].contains("Err(JoinError::Cancelled(task-"), "{out}");
+    for (n, part) in parts.iter().enumerate() {
+        check_or_bless(
+            &format!("book/src/generated/join_handle-{}.txt", n + 1),
+            part,
+        );
+    }
+}
