@@ -395,3 +395,46 @@ fn join_handle_example() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Chapter 12: Pin
+// ---------------------------------------------------------------------------
+
+#[test]
+fn pin_example() {
+    let out = run_example("pin", &[]);
+    let parts = numbered_parts(&out);
+    assert_eq!(parts.len(), 3, "{out}");
+    let table: Vec<(String, String)> = parts[0]
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (what, unpin) = l.trim().rsplit_once(' ').unwrap();
+            (what.trim().to_string(), unpin.to_string())
+        })
+        .collect();
+    let expect = [
+        ("sleep(..)  (Sleep)", "Unpin"),
+        ("first_word(..)  (async fn)", "!Unpin"),
+        ("async { 1 }  (async block)", "!Unpin"),
+        ("first_word_by_hand(..)", "!Unpin"),
+        ("Box::pin(first_word(..))", "Unpin"),
+        ("pin!(first_word(..))", "Unpin"),
+    ];
+    let table: Vec<(&str, &str)> = table
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(table, expect);
+    // The self-borrowing future, pinned either way, reads its own buffer
+    // correctly, like the compiler's version.
+    for who in ["Box::pin", "pin!", "async fn"] {
+        assert!(
+            out.contains(&format!("{who}: the first word is \"toast\"")),
+            "{out}"
+        );
+    }
+    for (n, part) in parts.iter().enumerate() {
+        check_or_bless(&format!("book/src/generated/pin-{}.txt", n + 1), part);
+    }
+}
