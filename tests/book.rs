@@ -635,3 +635,107 @@ fn generated_counting_waker() {
     let out = run_example("counting_waker", &[]);
     check_or_bless("book/src/generated/counting_waker.txt", &out);
 }
+
+#[test]
+fn generated_smallest_block_on() {
+    // stdout only: the exact busy-polling count (machine-dependent) goes to
+    // stderr.
+    let out = run_example("smallest_block_on", &[]);
+    check_or_bless("book/src/generated/smallest_block_on.txt", &out);
+}
+
+#[test]
+fn generated_heap_timers() {
+    let out = run_example("heap_timers", &[]);
+    check_or_bless("book/src/generated/heap_timers.txt", &out);
+}
+
+/// The timer wheel chapter's worked example: three deadlines (3 ms, 100 ms,
+/// 10 s) put into busy-chef's own wheel, then time moved from one
+/// `next_expiration` to the next, showing where each timer sits and what
+/// fires or cascades at every stop.
+#[test]
+fn generated_wheel_walkthrough() {
+    use busy_chef::internals::{Expiration, Wheel};
+    use std::fmt::Write;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Wake, Waker};
+
+    /// A waker that writes its timer's name into a log when woken.
+    struct Named(&'static str, Arc<Mutex<Vec<&'static str>>>);
+    impl Wake for Named {
+        fn wake(self: Arc<Self>) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+
+    fn place(expiration: Option<Expiration>) -> String {
+        match expiration {
+            Some(Expiration::Slot { level, slot, tick }) => {
+                format!("level {level}, slot {slot:>2} (the slot starts at {tick} ms)")
+            }
+            Some(Expiration::Overflow { tick }) => format!("overflow, due at {tick} ms"),
+            None => "nothing".to_string(),
+        }
+    }
+
+    /// The occupied slots of every level, read from the wheel's `Debug`.
+    fn occupied(wheel: &Wheel) -> String {
+        let debug = format!("{wheel:?}");
+        let start = debug
+            .find("occupied_slots: ")
+            .expect("Debug shows occupied_slots");
+        let rest = &debug[start + "occupied_slots: ".len()..];
+        let end = rest.find('}').expect("a map") + 1;
+        rest[..end].replace('"', "")
+    }
+
+    let timers = [("A", 3), ("B", 100), ("C", 10_000)];
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut out = String::new();
+
+    writeln!(out, "Each timer alone in a wheel at 0 ms goes to:").unwrap();
+    for (name, deadline) in timers {
+        let mut alone = Wheel::new(0);
+        alone.insert(deadline, Waker::noop().clone()).unwrap();
+        let place = place(alone.next_expiration());
+        writeln!(out, "  timer {name}, due at {deadline:>5} ms -> {place}").unwrap();
+    }
+
+    let mut wheel = Wheel::new(0);
+    for (name, deadline) in timers {
+        let waker = Waker::from(Arc::new(Named(name, log.clone())));
+        wheel.insert(deadline, waker).unwrap();
+    }
+    writeln!(
+        out,
+        "\nAll three in one wheel: occupied {}",
+        occupied(&wheel)
+    )
+    .unwrap();
+
+    let mut stop = 0;
+    while let Some(next) = wheel.next_expiration() {
+        stop += 1;
+        let mut fired = Vec::new();
+        wheel.advance(next.tick(), &mut fired);
+        fired.into_iter().for_each(Waker::wake);
+        let woken = std::mem::take(&mut *log.lock().unwrap());
+        let what = if woken.is_empty() {
+            "cascade, nothing due yet".to_string()
+        } else {
+            format!("fire timer {}", woken.join(", "))
+        };
+        writeln!(
+            out,
+            "\nstop {stop}: next expiration {}\n  advance to {} ms -> {what}\n  now occupied {}",
+            place(Some(next)),
+            next.tick(),
+            occupied(&wheel)
+        )
+        .unwrap();
+        assert!(stop < 20, "the wheel keeps expiring: {out}");
+    }
+    writeln!(out, "\nEmpty after {stop} stops.").unwrap();
+    check_or_bless("book/src/generated/wheel-walkthrough.txt", &out);
+}
