@@ -58,16 +58,15 @@ impl Future for DownloadFile<'_> {
         loop {
             match this {
                 DownloadFile::Unresumed { name, time_to_wait } => {
+                    // Copy the arguments out of the state (both are `Copy`).
+                    let (name, time_to_wait) = (*name, *time_to_wait);
                     // The code from the start of the body to the first `.await`:
                     println!("Starting download of {name}...");
-                    let awaitee = sleep(Duration::from_secs(*time_to_wait));
+                    let awaitee = sleep(Duration::from_secs(time_to_wait));
                     // Move to the next state, keeping only what is needed
                     // later. Then go round the loop: the `.await` polls the
                     // sleep right away, in this same call.
-                    *this = DownloadFile::Suspend0 {
-                        name: *name,
-                        awaitee,
-                    };
+                    *this = DownloadFile::Suspend0 { name, awaitee };
                 }
                 DownloadFile::Suspend0 { name, awaitee } => {
                     // `.await`: poll the inner future; if it is Pending,
@@ -194,6 +193,8 @@ mod with_async {
         println!("Main Finished!");
     }
 
+    // An `async` block on purpose: it is the block `gather.rs` hands to `block_on`.
+    #[allow(clippy::manual_async_fn)]
     pub fn timed() -> impl std::future::Future<Output = Duration> {
         async {
             let start = Instant::now();
