@@ -18,7 +18,9 @@
 //!
 //!   the HTML comment (with a non-empty reason) on the line right above the
 //!   fence, and `ignore` in the info string, so that `mdbook test` does not
-//!   try to compile it either.
+//!   try to compile it either. A fence with no language counts as Rust (so
+//!   rustdoc and `mdbook test` treat it): write ```` ```text ```` for output
+//!   and diagrams.
 //! * [`includes_and_anchors_exist`]: every `{{#include}}` target exists, and
 //!   so does every `// ANCHOR: name` / `// ANCHOR_END: name` pair it names
 //!   (mdbook silently includes nothing for a missing anchor). Line-number
@@ -298,48 +300,88 @@ fn rust_blocks_come_from_compiled_files() {
     let mut problems = Vec::new();
     for file in markdown_files() {
         let text = std::fs::read_to_string(&file).unwrap();
-        let (blocks, _) = parse_markdown(&text);
-        for block in blocks {
-            if !matches!(block.language(), "rust" | "rs") {
-                continue;
-            }
-            let where_ = format!("{}:{}", relative(&file), block.line);
-            let only_includes = block.body.iter().all(|line| {
-                let line = line.trim();
-                line.is_empty()
-                    || ((line.starts_with("{{#include ")
-                        || line.starts_with("{{#rustdoc_include "))
-                        && line.ends_with("}}"))
-            }) && block.body.iter().any(|l| !l.trim().is_empty());
-            if only_includes {
-                for directive in block.body.iter().flat_map(|l| directives_in(l, block.line)) {
-                    if !compiled_by_cargo(&file, &directive.path) {
-                        problems.push(format!(
-                            "{where_}: a rust block includes `{}`, which is not a file \
-                             cargo compiles (examples/, executor/, tests/, benches/, src/)",
-                            directive.path
-                        ));
-                    }
-                }
-                continue;
-            }
-            let marked = block.line_above.starts_with(EXCEPTION_MARKER)
-                && block.line_above.ends_with("-->")
-                && !block.line_above[EXCEPTION_MARKER.len()..block.line_above.len() - 3]
-                    .trim()
-                    .is_empty();
-            if !(marked && block.has_attribute("ignore")) {
-                problems.push(format!(
-                    "{where_}: a ```{} block is written inline. Put the code in a file cargo \
-                     compiles and use {{{{#include ../../path.rs:anchor}}}}, or mark a \
-                     deliberate exception with `<!-- not-compiled: reason -->` on the line \
-                     above and `rust,ignore` as the info string.",
-                    block.info
-                ));
-            }
-        }
+        problems.extend(rust_block_problems(&file, &text));
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// The Rust blocks of one chapter (`file`, with contents `text`) that break
+/// the rule: one message per offending block.
+fn rust_block_problems(file: &Path, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let (blocks, _) = parse_markdown(text);
+    for block in blocks {
+        // No language at all: rustdoc (and `mdbook test`) take it as Rust.
+        if !matches!(block.language(), "rust" | "rs" | "") {
+            continue;
+        }
+        let where_ = format!("{}:{}", relative(file), block.line);
+        let only_includes = block.body.iter().all(|line| {
+            let line = line.trim();
+            line.is_empty()
+                || ((line.starts_with("{{#include ") || line.starts_with("{{#rustdoc_include "))
+                    && line.ends_with("}}"))
+        }) && block.body.iter().any(|l| !l.trim().is_empty());
+        if only_includes {
+            for directive in block.body.iter().flat_map(|l| directives_in(l, block.line)) {
+                if !compiled_by_cargo(file, &directive.path) {
+                    problems.push(format!(
+                        "{where_}: a rust block includes `{}`, which is not a file \
+                             cargo compiles (examples/, executor/, tests/, benches/, src/)",
+                        directive.path
+                    ));
+                }
+            }
+            continue;
+        }
+        let marked = block.line_above.starts_with(EXCEPTION_MARKER)
+            && block.line_above.ends_with("-->")
+            && !block.line_above[EXCEPTION_MARKER.len()..block.line_above.len() - 3]
+                .trim()
+                .is_empty();
+        if !(marked && block.has_attribute("ignore")) {
+            problems.push(format!(
+                "{where_}: a ```{} block is written inline (a block with no language \
+                     counts as Rust; use ```text for output and diagrams). Put the code in a \
+                     file cargo compiles and use {{{{#include ../../path.rs:anchor}}}}, or mark \
+                     a deliberate exception with `<!-- not-compiled: reason -->` on the line \
+                     above and `rust,ignore` as the info string.",
+                block.info
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_rust_block_rule_catches_what_it_should() {
+    let chapter = book_src().join("some-chapter.md");
+    let check = |text: &str| rust_block_problems(&chapter, text).len();
+    let include = "```rust\n{{#include ../../examples/chef.rs:dishes}}\n```\n";
+    assert_eq!(check(include), 0);
+    let rustdoc_include = "```rust\n{{#rustdoc_include ../../examples/chef.rs:dishes}}\n```\n";
+    assert_eq!(check(rustdoc_include), 0);
+    assert_eq!(check("```text\nfn main() {}\n```\n"), 0);
+    let marked = "<!-- not-compiled: shows an error -->\n```rust,ignore\nfn f(\n```\n";
+    assert_eq!(check(marked), 0);
+    // Inline Rust, with or without a language, with half a marker, with an
+    // empty reason, or mixed with an include: all refused.
+    assert_eq!(check("```rust\nfn main() {}\n```\n"), 1);
+    assert_eq!(check("```\nfn main() {}\n```\n"), 1);
+    assert_eq!(check("```rust,ignore\nfn main() {}\n```\n"), 1);
+    assert_eq!(
+        check("<!-- not-compiled: why -->\n```rust\nfn f() {}\n```\n"),
+        1
+    );
+    assert_eq!(
+        check("<!-- not-compiled: -->\n```rust,ignore\nfn f() {}\n```\n"),
+        1
+    );
+    let mixed = "```rust\n{{#include ../../examples/chef.rs:dishes}}\nfn f() {}\n```\n";
+    assert_eq!(check(mixed), 1);
+    assert_eq!(check("```rust\n\n```\n"), 1);
+    // An include of something cargo does not build is not compiled code.
+    assert_eq!(check("```rust\n{{#include generated/chef.txt}}\n```\n"), 1);
 }
 
 /// Does `target` (as written in `chapter`) name a Rust file that cargo builds?
