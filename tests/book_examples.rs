@@ -438,3 +438,64 @@ fn pin_example() {
         check_or_bless(&format!("book/src/generated/pin-{}.txt", n + 1), part);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Chapter 16: exercises
+// ---------------------------------------------------------------------------
+
+/// Each exercise is `examples/exercise_<name>.rs`, its reference solution
+/// `examples/solution_<name>.rs`; both end with the same checks in `main`.
+const EXERCISES: [&str; 4] = ["countdown", "forgetful", "select", "heap_timer"];
+
+#[test]
+fn exercise_solutions_pass_their_checks() {
+    for name in EXERCISES {
+        let out = run_example(&format!("solution_{name}"), &[]);
+        assert!(
+            out.ends_with("all checks passed\n"),
+            "solution_{name} did not pass its checks:\n{out}"
+        );
+    }
+}
+
+/// The exercises as handed out must fail their checks: otherwise there is
+/// nothing to do, or the checks cannot tell a wrong answer from a right one.
+#[test]
+fn exercises_fail_until_solved() {
+    for name in EXERCISES {
+        let output =
+            std::process::Command::new(common::example_binary(&format!("exercise_{name}")))
+                .output()
+                .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            !output.status.success() && !stdout.contains("all checks passed"),
+            "exercise_{name} passes its checks as handed out:\n{stdout}"
+        );
+    }
+}
+
+/// The text between `// ANCHOR: name` and `// ANCHOR_END: name` in `file`.
+fn anchored(file: &str, name: &str) -> String {
+    let text = std::fs::read_to_string(common::root().join(file)).unwrap();
+    let start = format!("// ANCHOR: {name}\n");
+    let end = format!("// ANCHOR_END: {name}");
+    let from = text
+        .find(&start)
+        .unwrap_or_else(|| panic!("{file}: no anchor {name}"));
+    let to = text[from..].find(&end).unwrap() + from;
+    text[from + start.len()..to].to_string()
+}
+
+#[test]
+fn exercises_and_solutions_share_their_checks() {
+    for name in EXERCISES {
+        let exercise = format!("examples/exercise_{name}.rs");
+        let solution = format!("examples/solution_{name}.rs");
+        assert_eq!(
+            anchored(&exercise, "checks"),
+            anchored(&solution, "checks"),
+            "{exercise} and {solution} must check the same things"
+        );
+    }
+}
