@@ -8,7 +8,10 @@
 //!
 //! * Run 1 kneads inside a task. While it kneads, the one thread does nothing
 //!   else: the coffee machine bleeps and nobody pours, the eggs burn unflipped.
-//! * Run 2 hands the dough to [`busy_chef::spawn_blocking`]: another thread
+//! * Run 2 kneads inside a task again, but in slices, with a `yield_now`
+//!   between them: the others get a turn now and then, yet the work still
+//!   takes the one thread's time.
+//! * Run 3 hands the dough to [`busy_chef::spawn_blocking`]: another thread
 //!   kneads, and the chef carries on with breakfast.
 //!
 //! ```text
@@ -22,7 +25,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use busy_chef::time::{sleep, Instant};
-use busy_chef::{spawn, spawn_blocking, Executor};
+use busy_chef::{spawn, spawn_blocking, yield_now, Executor};
 
 /// All the kitchen's times, scaled down by `--quick`.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +64,11 @@ fn fold(x: u64) -> u64 {
 /// Kneads the dough: `folds` folds, no waiting anywhere. Returns the dough's
 /// "texture" (a checksum, the same for the same number of folds).
 fn knead(folds: u64) -> u64 {
-    let mut dough = black_box(42);
+    knead_more(black_box(42), folds)
+}
+
+/// `folds` more folds of a dough kneaded so far.
+fn knead_more(mut dough: u64, folds: u64) -> u64 {
     for _ in 0..folds {
         dough = fold(dough);
     }
@@ -126,8 +133,25 @@ async fn knead_in_a_task(k: Kitchen) -> u64 {
 }
 // ANCHOR_END: in_a_task
 
+// ANCHOR: in_slices
+/// Run 2: still on the executor's thread, but a slice at a time, with a turn
+/// for the other tasks (and the timers) between two slices.
+async fn knead_in_slices(k: Kitchen) -> u64 {
+    const SLICES: u64 = 100;
+    k.say("kneading the dough (in slices, yield_now between)...");
+    let mut dough = 42;
+    for slice in 0..SLICES {
+        let folds = k.folds / SLICES + u64::from(slice < k.folds % SLICES);
+        dough = knead_more(dough, folds);
+        yield_now().await; // the eggs and the coffee get a turn
+    }
+    k.say("dough is kneaded");
+    dough
+}
+// ANCHOR_END: in_slices
+
 // ANCHOR: in_spawn_blocking
-/// Run 2: the dough goes to another thread; the task only waits for it.
+/// Run 3: the dough goes to another thread; the task only waits for it.
 async fn knead_on_another_thread(k: Kitchen) -> u64 {
     k.say("kneading the dough (spawn_blocking)...");
     let folds = k.folds;
@@ -145,18 +169,26 @@ struct Run {
     texture: u64,
 }
 
+/// Where the dough is kneaded.
+#[derive(Debug, Clone, Copy)]
+enum Kneading {
+    InATask,
+    InSlices,
+    OnAnotherThread,
+}
+
 // ANCHOR: breakfast
-async fn breakfast(k: Kitchen, on_another_thread: bool) -> Run {
+async fn breakfast(k: Kitchen, kneading: Kneading) -> Run {
     let k = Kitchen {
         start: Instant::now(),
         ..k
     };
     let eggs = spawn(fry_eggs(k));
     let coffee = spawn(brew_coffee(k));
-    let dough = if on_another_thread {
-        spawn(knead_on_another_thread(k))
-    } else {
-        spawn(knead_in_a_task(k))
+    let dough = match kneading {
+        Kneading::InATask => spawn(knead_in_a_task(k)),
+        Kneading::InSlices => spawn(knead_in_slices(k)),
+        Kneading::OnAnotherThread => spawn(knead_on_another_thread(k)),
     };
     let (eggs_late, coffee_late) = (eggs.await.unwrap(), coffee.await.unwrap());
     let texture = dough.await.unwrap();
@@ -197,15 +229,19 @@ fn main() {
 
     let executor = Executor::new();
     println!("\nRun 1: the chef kneads the dough in a task");
-    let one = executor.block_on(breakfast(kitchen, false));
-    println!("\nRun 2: the dough goes to spawn_blocking");
-    let two = executor.block_on(breakfast(kitchen, true));
+    let one = executor.block_on(breakfast(kitchen, Kneading::InATask));
+    println!("\nRun 2: the chef kneads in slices, with yield_now between them");
+    let two = executor.block_on(breakfast(kitchen, Kneading::InSlices));
+    println!("\nRun 3: the dough goes to spawn_blocking");
+    let three = executor.block_on(breakfast(kitchen, Kneading::OnAnotherThread));
 
-    assert_eq!(one.texture, two.texture, "the same dough, kneaded twice");
+    assert_eq!(one.texture, two.texture, "the same dough, kneaded again");
+    assert_eq!(one.texture, three.texture, "the same dough, kneaded again");
     println!();
     for (name, run) in [
         ("run 1 (in a task):      ", &one),
-        ("run 2 (spawn_blocking): ", &two),
+        ("run 2 (in slices):      ", &two),
+        ("run 3 (spawn_blocking): ", &three),
     ] {
         println!(
             "{name}total {:.2} s, eggs waited up to {:.2} s extra, coffee {:.2} s extra",
@@ -214,5 +250,5 @@ fn main() {
             run.coffee_late.as_secs_f64()
         );
     }
-    println!("dough texture (both runs): {:016x}", one.texture);
+    println!("dough texture (all runs): {:016x}", one.texture);
 }

@@ -104,6 +104,7 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// runs to the end and its result is dropped. What `abort` does is settle the
 /// handle: awaiting it gives a cancelled `JoinError` at once, and a closure
 /// still waiting in the queue never runs.
+// ANCHOR: spawn_blocking
 pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -122,6 +123,7 @@ where
     pool().submit(Box::new(move || job_slot.run(f)));
     JoinHandle::new(slot)
 }
+// ANCHOR_END: spawn_blocking
 
 // ===== the slot: where the pool thread leaves the result =====
 
@@ -174,6 +176,7 @@ impl<T> BlockingSlot<T> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    // ANCHOR: run
     /// On a pool thread: run `f` (unless aborted before it started), store
     /// the result, wake the awaiter.
     fn run(&self, f: impl FnOnce() -> T) {
@@ -206,6 +209,7 @@ impl<T> BlockingSlot<T> {
             }
         }));
     }
+    // ANCHOR_END: run
 }
 
 impl<T: Send + 'static> JoinTarget<T> for BlockingSlot<T> {
@@ -213,6 +217,7 @@ impl<T: Send + 'static> JoinTarget<T> for BlockingSlot<T> {
         self.id
     }
 
+    // ANCHOR: poll_join
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let mut state = self.lock();
         match std::mem::replace(&mut state.stage, Stage::Consumed) {
@@ -234,7 +239,9 @@ impl<T: Send + 'static> JoinTarget<T> for BlockingSlot<T> {
             }
         }
     }
+    // ANCHOR_END: poll_join
 
+    // ANCHOR: abort
     fn abort(&self) {
         let mut state = self.lock();
         if matches!(state.stage, Stage::Queued | Stage::Running) {
@@ -248,6 +255,7 @@ impl<T: Send + 'static> JoinTarget<T> for BlockingSlot<T> {
             }
         }
     }
+    // ANCHOR_END: abort
 
     fn is_finished(&self) -> bool {
         matches!(self.lock().stage, Stage::Done(_) | Stage::Consumed)
@@ -317,6 +325,7 @@ impl Pool {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    // ANCHOR: pool
     fn submit(&'static self, job: Job) {
         let mut state = self.lock();
         state.queue.push_back(job);
@@ -368,6 +377,7 @@ impl Pool {
             }
         }
     }
+    // ANCHOR_END: pool
 }
 
 impl fmt::Debug for Pool {

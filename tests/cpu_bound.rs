@@ -6,8 +6,9 @@
 //! * run 1 (kneading in a task): the dough is kneaded before any egg is
 //!   flipped or any coffee poured, and the eggs' reported extra wait is at
 //!   least what the printed times imply;
-//! * run 2 (`spawn_blocking`): every dish is done and the dough too;
-//! * both runs knead the same dough (the example asserts equal checksums).
+//! * runs 2 (kneading in slices) and 3 (`spawn_blocking`): every dish is
+//!   done and the dough too;
+//! * all runs knead the same dough (the example asserts equal checksums).
 //!
 //! It also writes `book/src/generated/cpu_bound.txt` for the book: run 1's
 //! transcript (its order is fixed by the single thread) and the summary, with
@@ -93,34 +94,44 @@ fn cpu_bound_blocks_the_chef_in_a_task_and_not_in_spawn_blocking() {
     let first_flip_at = stamped(run1[4]).unwrap().0;
     assert!(first_flip_at >= kneaded_at, "{output}");
 
-    // Run 2: everything happens, in some order that depends on the machine.
-    let run2 = section(&output, "Run 2:");
-    let mut texts: Vec<&str> = run2.iter().map(|l| stamped(l).expect(l).1).collect();
-    assert_eq!(texts.first(), Some(&"eggs are in the pan"), "{output}");
-    assert_eq!(
-        texts.last(),
-        Some(&"breakfast is served, the dough is ready")
-    );
-    texts.sort_unstable();
-    let mut expected = [
-        "eggs are in the pan",
-        "coffee machine is on",
-        "kneading the dough (spawn_blocking)...",
-        "dough is kneaded",
-        "eggs flipped (1/4)",
-        "coffee poured",
-        "eggs flipped (2/4)",
-        "eggs flipped (3/4)",
-        "eggs flipped (4/4)",
-        "breakfast is served, the dough is ready",
-    ];
-    expected.sort_unstable();
-    assert_eq!(texts, expected, "{output}");
+    // Runs 2 and 3: everything happens, in an order that depends on the machine.
+    for (header, kneading) in [
+        (
+            "Run 2:",
+            "kneading the dough (in slices, yield_now between)...",
+        ),
+        ("Run 3:", "kneading the dough (spawn_blocking)..."),
+    ] {
+        let run = section(&output, header);
+        let mut texts: Vec<&str> = run.iter().map(|l| stamped(l).expect(l).1).collect();
+        assert_eq!(texts.first(), Some(&"eggs are in the pan"), "{output}");
+        let last = texts.last().copied();
+        assert_eq!(
+            last,
+            Some("breakfast is served, the dough is ready"),
+            "{output}"
+        );
+        texts.sort_unstable();
+        let mut expected = [
+            "eggs are in the pan",
+            "coffee machine is on",
+            kneading,
+            "dough is kneaded",
+            "eggs flipped (1/4)",
+            "coffee poured",
+            "eggs flipped (2/4)",
+            "eggs flipped (3/4)",
+            "eggs flipped (4/4)",
+            "breakfast is served, the dough is ready",
+        ];
+        expected.sort_unstable();
+        assert_eq!(texts, expected, "{output}");
+    }
 
     // The summary agrees with the transcripts. In run 1 the first flip was
     // due after 0.05 s (quick mode) but came at `first_flip_at`.
     let summary: Vec<&str> = output.lines().filter(|l| l.starts_with("run ")).collect();
-    assert_eq!(summary.len(), 2, "{output}");
+    assert_eq!(summary.len(), 3, "{output}");
     let eggs_late = number_after(summary[0], "eggs waited up to");
     assert!(
         eggs_late + 0.02 >= first_flip_at - 0.05,
@@ -132,7 +143,7 @@ fn cpu_bound_blocks_the_chef_in_a_task_and_not_in_spawn_blocking() {
     let run1_total = number_after(summary[0], "total");
     let run1_end = stamped(run1[run1.len() - 1]).unwrap().0;
     assert!((run1_total - run1_end).abs() <= 0.011, "{output}");
-    assert!(output.contains("dough texture (both runs): "), "{output}");
+    assert!(output.contains("dough texture (all runs): "), "{output}");
 
     // For the book: the header, run 1 in full, the summary; times masked.
     let mut book = String::from("$ cargo run --example cpu_bound -- --quick\n");
