@@ -165,7 +165,8 @@ impl Future for Timed {
                     *this = Timed::Returned;
                     return Poll::Ready(elapsed);
                 }
-                Timed::Returned => panic!("`async` block resumed after completion"),
+                // rustc's message says "fn" for `async` blocks too.
+                Timed::Returned => panic!("`async fn` resumed after completion"),
             }
         }
     }
