@@ -294,6 +294,9 @@ struct Pool {
     state: Mutex<PoolState>,
     /// Signalled when a job is queued.
     job_ready: Condvar,
+    /// [`MAX_THREADS`] and [`IDLE_TIMEOUT`] (smaller in the unit tests).
+    max_threads: usize,
+    idle_timeout: Duration,
 }
 
 #[derive(Default)]
@@ -309,13 +312,19 @@ struct PoolState {
 
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool {
-        state: Mutex::new(PoolState::default()),
-        job_ready: Condvar::new(),
-    })
+    POOL.get_or_init(|| Pool::new(MAX_THREADS, IDLE_TIMEOUT))
 }
 
 impl Pool {
+    fn new(max_threads: usize, idle_timeout: Duration) -> Pool {
+        Pool {
+            state: Mutex::new(PoolState::default()),
+            job_ready: Condvar::new(),
+            max_threads,
+            idle_timeout,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, PoolState> {
         // Jobs run with the lock released and catch their own panics, so
         // the lock is never poisoned in practice; if it were, the state is
@@ -332,7 +341,7 @@ impl Pool {
         self.job_ready.notify_one();
         // An idle thread will take the job; start another one only if the
         // queued jobs outnumber the idle threads.
-        if state.queue.len() > state.idle && state.threads < MAX_THREADS {
+        if state.queue.len() > state.idle && state.threads < self.max_threads {
             state.threads += 1;
             state.started += 1;
             let name = format!("busy-chef-blocking-{}", state.started);
@@ -354,7 +363,7 @@ impl Pool {
         }
     }
 
-    /// A pool thread: take jobs until none comes for `IDLE_TIMEOUT`.
+    /// A pool thread: take jobs until none comes for `idle_timeout`.
     fn work(&self) {
         let mut state = self.lock();
         loop {
@@ -367,7 +376,7 @@ impl Pool {
             state.idle += 1;
             let (next, waited) = self
                 .job_ready
-                .wait_timeout(state, IDLE_TIMEOUT)
+                .wait_timeout(state, self.idle_timeout)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             state = next;
             state.idle -= 1;
@@ -387,6 +396,97 @@ impl fmt::Debug for Pool {
             .field("queued", &state.queue.len())
             .field("threads", &state.threads)
             .field("idle", &state.idle)
+            .field("max_threads", &self.max_threads)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The pool's thread accounting, on private pools with a short idle
+    //! timeout (the shared pool's five seconds would slow the tests down).
+
+    use super::*;
+    use std::sync::mpsc;
+
+    const PATIENCE: Duration = Duration::from_secs(20);
+
+    fn small_pool(max_threads: usize, idle: Duration) -> &'static Pool {
+        Box::leak(Box::new(Pool::new(max_threads, idle)))
+    }
+
+    /// Waits (bounded) until `check` holds for the pool's state.
+    fn wait_for(pool: &Pool, what: &str, check: impl Fn(&PoolState) -> bool) {
+        let start = std::time::Instant::now();
+        while !check(&pool.lock()) {
+            assert!(start.elapsed() < PATIENCE, "{what}: {pool:?}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn idle_threads_exit_and_new_jobs_start_new_ones() {
+        let pool = small_pool(2, Duration::from_millis(30));
+        let (tx, rx) = mpsc::channel();
+        for i in 0..5 {
+            let tx = tx.clone();
+            pool.submit(Box::new(move || tx.send(i).unwrap()));
+        }
+        let mut got: Vec<i32> = (0..5).map(|_| rx.recv_timeout(PATIENCE).unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2, 3, 4]);
+        assert!(pool.lock().started <= 2, "{pool:?}");
+
+        wait_for(pool, "idle threads exit", |s| s.threads == 0 && s.idle == 0);
+
+        // The pool is empty, not dead: the next job starts a thread again.
+        let tx2 = tx.clone();
+        pool.submit(Box::new(move || tx2.send(9).unwrap()));
+        assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), 9);
+        wait_for(pool, "the new thread exits too", |s| s.threads == 0);
+        assert!(pool.lock().queue.is_empty());
+    }
+
+    #[test]
+    fn never_more_threads_than_the_limit_even_with_a_long_queue() {
+        let pool = small_pool(3, Duration::from_millis(200));
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Arc::new(Mutex::new(release_rx));
+        let (done_tx, done_rx) = mpsc::channel();
+        for _ in 0..10 {
+            let (release_rx, done_tx) = (release_rx.clone(), done_tx.clone());
+            pool.submit(Box::new(move || {
+                let _ = release_rx.lock().unwrap().recv_timeout(PATIENCE);
+                done_tx.send(()).unwrap();
+            }));
+        }
+        wait_for(pool, "three threads busy", |s| s.threads == 3);
+        {
+            let state = pool.lock();
+            assert_eq!(state.started, 3, "{pool:?}");
+            assert!(state.queue.len() >= 7, "{pool:?}");
+        }
+        drop(release_tx); // every job returns at once
+        for _ in 0..10 {
+            done_rx.recv_timeout(PATIENCE).unwrap();
+        }
+        assert_eq!(pool.lock().started, 3, "{pool:?}");
+    }
+
+    #[test]
+    fn a_queued_job_is_taken_by_an_idle_thread_without_starting_another() {
+        let pool = small_pool(4, Duration::from_secs(10));
+        let (tx, rx) = mpsc::channel();
+        let tx1 = tx.clone();
+        pool.submit(Box::new(move || tx1.send(1).unwrap()));
+        assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), 1);
+        wait_for(pool, "the thread is idle", |s| s.idle == 1);
+        for i in 2..6 {
+            let tx = tx.clone();
+            pool.submit(Box::new(move || tx.send(i).unwrap()));
+            assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), i);
+            wait_for(pool, "the thread is idle again", |s| s.idle == 1);
+        }
+        assert_eq!(pool.lock().started, 1, "{pool:?}");
     }
 }
