@@ -38,6 +38,10 @@ impl<T> JoinHandle<T> {
     /// `tests/cancellation.rs`), and awaiting this handle gives
     /// a [`JoinError`] whose [`is_cancelled`](JoinError::is_cancelled) is
     /// true. Does nothing if the task has finished already.
+    ///
+    /// A handle from [`spawn_blocking`](crate::spawn_blocking) is settled the
+    /// same way, but a closure that is already running cannot be stopped: it
+    /// runs to the end on its thread and its result is dropped.
     pub fn abort(&self) {
         self.task.abort();
     }
