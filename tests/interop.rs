@@ -37,6 +37,17 @@ fn run<T>(test: impl Future<Output = T>) -> T {
     })
 }
 
+/// Runs `test` on a simulated-clock executor, failing if it takes more than an
+/// hour of simulated time (a lost wake then lets the clock jump to the limit
+/// instead of hanging).
+fn run_simulated<T>(test: impl Future<Output = T>) -> T {
+    Executor::simulated().block_on(async {
+        timeout(Duration::from_secs(3600), test)
+            .await
+            .expect("the test did not finish in an hour of simulated time: a wake was lost?")
+    })
+}
+
 // ===== async-channel =====
 
 #[test]
@@ -309,8 +320,7 @@ fn async_io_connect_to_a_closed_port_fails_cleanly() {
 
 #[test]
 fn futures_lite_zip_waits_for_both_on_our_timers() {
-    let exec = Executor::simulated();
-    let (both, took) = exec.block_on(async {
+    let (both, took) = run_simulated(async {
         let start = Instant::now();
         let both = future::zip(
             async {
@@ -331,8 +341,7 @@ fn futures_lite_zip_waits_for_both_on_our_timers() {
 
 #[test]
 fn futures_lite_or_and_race_take_the_first_to_finish() {
-    let exec = Executor::simulated();
-    exec.block_on(async {
+    run_simulated(async {
         let start = Instant::now();
         let first = future::or(
             async {
@@ -363,8 +372,7 @@ fn futures_lite_or_and_race_take_the_first_to_finish() {
 
 #[test]
 fn futures_lite_streams() {
-    let exec = Executor::simulated();
-    exec.block_on(async {
+    run_simulated(async {
         let squares: Vec<u32> = stream::iter(1..=10)
             .filter(|n| n % 2 == 0)
             .map(|n| n * n)
