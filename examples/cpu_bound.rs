@@ -162,6 +162,7 @@ async fn knead_on_another_thread(k: Kitchen) -> u64 {
 // ANCHOR_END: in_spawn_blocking
 
 /// What one run measured.
+#[derive(Debug)]
 struct Run {
     total: Duration,
     eggs_late: Duration,

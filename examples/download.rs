@@ -74,6 +74,7 @@ fn content(name: &str, size: usize) -> Vec<u8> {
 }
 
 /// A tiny HTTP/1.0 server on 127.0.0.1: one thread per connection.
+#[derive(Debug)]
 struct Server {
     address: SocketAddr,
     stop: Arc<AtomicBool>,

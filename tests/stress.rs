@@ -43,6 +43,7 @@ fn scale() -> usize {
 }
 
 /// xorshift64*: a small deterministic random source per thread.
+#[derive(Debug)]
 struct Rng(u64);
 
 impl Rng {
@@ -125,6 +126,7 @@ impl<F> Drop for Checked<F> {
     }
 }
 
+#[derive(Debug)]
 struct Sizes {
     tasks: usize,
     rounds: u64,
