@@ -40,6 +40,8 @@
 //! this thread), [`slab.rs`](slab) (a vector with reusable holes),
 //! [`clock.rs`](clock) (real and simulated time), [`join_handle.rs`](join_handle),
 //! [`join.rs`](join), [`yield_now.rs`](yield_now) and the [`time`] module.
+//! Off the reading path: `blocking.rs`, the thread pool behind
+//! [`spawn_blocking`] (chapter *When the chef is not waiting*).
 //!
 //! ## What this executor promises, and what it does not
 //!
