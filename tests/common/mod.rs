@@ -16,7 +16,10 @@ pub fn root() -> PathBuf {
 pub fn example_binary(name: &str) -> PathBuf {
     // target/<profile>/deps/<this test> → target/<profile>/examples/<name>
     let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
     let binary = profile_dir.join("examples").join(name);
     if !binary.exists() {
         let status = Command::new(env!("CARGO"))
