@@ -375,7 +375,8 @@ fn check(model: &Model, exec: &Executor, step: &str) {
     assert_eq!(
         live_tasks(exec),
         not_dropped,
-        "seed {seed}, after {step}: the task table must hold exactly the tasks not yet dropped"
+        "seed {seed}, after {step}: the task table must hold exactly the tasks not yet dropped \
+         (executor: {exec:#?})"
     );
     let timers = pending_timers(exec);
     assert!(
