@@ -263,10 +263,21 @@ impl Core {
             .borrow_mut()
             .advance(self.clock.tick_at_or_before(now), &mut fired);
         // Wake with no borrow held: a waker is arbitrary code.
+        // Every due waker is woken even if one of them panics, so that no
+        // other task loses its wake (scenario `panicking_timer_waker_
+        // propagates_but_loses_no_other_wake`, tests/faults.rs); then the
+        // first panic goes on to block_on's caller.
+        let mut first_panic = None;
         for waker in fired.drain(..) {
-            waker.wake();
+            let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            if let Err(payload) = woken {
+                first_panic.get_or_insert(payload);
+            }
         }
         self.fired.replace(fired);
+        if let Some(payload) = first_panic {
+            std::panic::resume_unwind(payload);
+        }
     }
     // ANCHOR_END: fire_timers
 

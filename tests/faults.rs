@@ -740,3 +740,67 @@ trait OrUntil: Future<Output = ()> + Sized {
     }
 }
 impl<F: Future<Output = ()>> OrUntil for F {}
+
+// ---------------------------------------------------------------------------
+// A waker that panics when woken (tokio#4055, async-task waker_panic.rs)
+// ---------------------------------------------------------------------------
+
+/// A waker of our own whose `wake` panics.
+struct PanickingWaker;
+impl Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("a waker that panics");
+    }
+}
+
+#[test]
+fn panicking_timer_waker_propagates_but_loses_no_other_wake() {
+    // Timers due at the same tick are woken together. One of them has a
+    // waker that panics: the panic reaches block_on's caller (busy-chef does
+    // not hide a bug in a waker), but only after every other due timer was
+    // woken, so no task sleeps forever because of someone else's waker.
+    let exec = Executor::simulated();
+    let done = Counter::new();
+    for _ in 0..3 {
+        let done = done.clone();
+        drop(exec.spawn(async move {
+            yield_now().await; // so that the panicking timer is first in line
+            sleep(ms(10)).await;
+            done.add();
+        }));
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        exec.block_on(async {
+            let mut bad = sleep(ms(10));
+            let waker = Waker::from(Arc::new(PanickingWaker));
+            let _ = Pin::new(&mut bad).poll(&mut Context::from_waker(&waker));
+            sleep(ms(20)).await;
+        })
+    }));
+    assert_eq!(panic_message(&*result.unwrap_err()), "a waker that panics");
+    // The three sleepers were woken in the same batch; they finish now.
+    exec.block_on(async { sleep(ms(1)).await });
+    assert_eq!(done.get(), 3, "a wake in the panicking batch was lost");
+    assert_eq!(pending_timers(&exec), 0);
+}
+
+#[test]
+fn panicking_awaiter_waker_propagates_and_the_executor_stays_usable() {
+    // A `JoinHandle` polled by hand with a waker that panics: when the task
+    // finishes, waking its awaiter panics. The panic reaches block_on's
+    // caller; the task's result is still there for the handle.
+    let exec = Executor::simulated();
+    let mut handle = exec.spawn(async { 7 });
+    let waker = Waker::from(Arc::new(PanickingWaker));
+    assert!(Pin::new(&mut handle)
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    let result = catch_unwind(AssertUnwindSafe(|| exec.block_on(yield_now())));
+    assert_eq!(panic_message(&*result.unwrap_err()), "a waker that panics");
+    assert!(handle.is_finished());
+    assert!(matches!(poll_once(&mut handle), Poll::Ready(Ok(7))));
+    assert_eq!(
+        exec.block_on(async { spawn(async { 8 }).await.unwrap() }),
+        8
+    );
+}
