@@ -449,6 +449,8 @@ fn sleep_reset_while_registered_moves_its_timer() {
 #[test]
 fn sleep_that_outlives_its_executor_drops_quietly() {
     let exec = Executor::simulated();
+    // The registered `Sleep` is taken out of block_on on purpose.
+    #[allow(clippy::async_yields_async)]
     let mut s = exec.block_on(async {
         let mut s = sleep(Duration::from_secs(10));
         assert!(poll_here(&mut s).await.is_pending());
@@ -471,6 +473,8 @@ fn sleep_that_outlives_its_executor_drops_quietly() {
 fn sleep_moved_to_another_executor_leaves_the_first_wheel() {
     let first = Executor::simulated();
     let second = Executor::simulated();
+    // The registered `Sleep` is taken out of block_on on purpose.
+    #[allow(clippy::async_yields_async)]
     let mut s = first.block_on(async {
         let mut s = sleep_until(Instant::now() + Duration::from_secs(2));
         assert!(poll_here(&mut s).await.is_pending());

@@ -379,7 +379,8 @@ impl Drop for WakeOnDrop {
         for state in &self.0 {
             if let Some(waker) = state.waker.borrow().clone() {
                 waker.wake_by_ref();
-                waker.clone().wake();
+                let clone = waker.clone(); // a clone, woken by value
+                clone.wake();
                 waker.wake();
             }
         }
@@ -546,6 +547,7 @@ fn dropping_the_executor_drops_every_pending_future_once_and_frees_every_timer()
     });
     // A registered `Sleep` that outlives the executor: only the wheel's own
     // teardown can free its timer.
+    #[allow(clippy::async_yields_async)]
     let kept_sleep = exec.block_on(async {
         let mut timer = sleep(Duration::from_secs(7));
         let waker = Waker::from(foreign.clone());

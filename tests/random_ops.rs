@@ -40,7 +40,7 @@ use busy_chef::time::{sleep, timeout, Instant};
 use busy_chef::{spawn, yield_now, Executor, JoinHandle};
 use support::{live_tasks, pending_timers, poll_once};
 
-const FIXED_SEED: u64 = 0x5EED_0F_B05C_4EF5;
+const FIXED_SEED: u64 = 0x005E_ED0F_B05C_4EF5;
 const ROUNDS: u64 = 40;
 const STEPS: usize = 250;
 const DELIBERATE: &str = "random_ops: deliberate panic";
@@ -332,8 +332,7 @@ fn spawn_task(model: &Rc<Model>, script: Vec<Step>) -> JoinHandle<Output> {
         model: model.clone(),
         inner: Box::pin(run_script(id, model.clone(), script)),
     };
-    let handle = spawn(tracked);
-    handle
+    spawn(tracked)
 }
 
 // ---------------------------------------------------------------------------

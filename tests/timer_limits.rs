@@ -95,7 +95,12 @@ fn sleep_duration_max_with_nothing_else_waits_for_a_wake_from_another_thread() {
 }
 
 fn sleep_forever_in(exec: &Executor) -> busy_chef::time::Sleep {
-    exec.block_on(async { sleep(Duration::MAX) })
+    sleep_on(exec, Duration::MAX)
+}
+
+/// A `Sleep` made on `exec`'s clock (`sleep` reads the running executor's).
+fn sleep_on(exec: &Executor, duration: Duration) -> busy_chef::time::Sleep {
+    exec.block_on(poll_fn(|_| Poll::Ready(sleep(duration))))
 }
 
 #[test]
@@ -323,7 +328,7 @@ fn timers_added_while_others_cascade_land_in_the_right_slot() {
 #[test]
 fn a_sleep_that_outlives_its_executor_is_inert_when_polled_outside() {
     let exec = Executor::simulated();
-    let mut s = exec.block_on(async { sleep(ms(5)) });
+    let mut s = sleep_on(&exec, ms(5));
     drop(exec);
     let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| poll_once(&mut s)));
     assert!(
