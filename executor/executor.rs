@@ -305,9 +305,15 @@ impl Drop for Executor {
     /// Cancels every task that has not finished: each future is dropped
     /// exactly once, here, on the executor's thread. Awaiters get a
     /// "cancelled" `JoinError`. A destructor that spawns gets a handle that
-    /// reports "cancelled" (its future is dropped at once); one that wakes a
-    /// task does nothing harmful. Wakers held elsewhere stay valid: waking
-    /// or dropping them later does nothing.
+    /// reports "cancelled" (its future is dropped at once, never polled); one
+    /// that wakes a task does nothing harmful: tasks are shut down in slot
+    /// order, a wake of one not yet shut down only queues it on this closing
+    /// executor (the queue is discarded, it is never polled again), a wake of
+    /// one already shut down does nothing. A destructor that panics is
+    /// caught, and the shutdown goes on. Wakers held elsewhere stay valid:
+    /// waking or dropping them later does nothing. (Scenarios in
+    /// `tests/faults.rs`: `drop_that_spawns_during_shutdown_gets_a_cancelled_handle`,
+    /// `drop_that_wakes_tasks_during_shutdown_is_harmless`, async-executor#163.)
     fn drop(&mut self) {
         let core = &*self.core;
         let _shutting_down = context::enter_for_shutdown(&self.core);
