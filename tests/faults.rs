@@ -806,3 +806,100 @@ fn panicking_awaiter_waker_propagates_and_the_executor_stays_usable() {
         8
     );
 }
+
+// ---------------------------------------------------------------------------
+// Cycles and nesting
+// ---------------------------------------------------------------------------
+
+#[test]
+fn task_that_owns_its_own_join_handle_is_freed() {
+    // Task → its future → its own JoinHandle → the task: a reference cycle,
+    // broken when the future is dropped (at completion, or at shutdown).
+    // Nothing in the test can see the allocation itself; the memory check
+    // (`.ci/memcheck.sh`) would report it as definitely lost.
+    let exec = Executor::simulated();
+    let outputs = Counter::new();
+    let futures = Counter::new();
+    let mut slots = Vec::new();
+    for complete in [true, false] {
+        let slot: Rc<RefCell<Option<JoinHandle<support::DropToken>>>> = Rc::default();
+        let in_task = slot.clone();
+        let (output, future_token) = (outputs.token(), futures.token());
+        let handle = exec.spawn(async move {
+            let _own_handle = in_task; // holds the task's own handle
+            let _future_token = future_token;
+            yield_now().await;
+            if !complete {
+                std::future::pending::<()>().await;
+            }
+            output
+        });
+        *slot.borrow_mut() = Some(handle);
+        slots.push(slot);
+    }
+    drop(slots);
+    exec.block_on(async {
+        yield_now().await;
+        yield_now().await;
+    });
+    assert_eq!(futures.get(), 1, "the completed task's future is gone");
+    assert_eq!(
+        outputs.get(),
+        1,
+        "its output was dropped: nobody can read it"
+    );
+    drop(exec);
+    assert_eq!(futures.get(), 2, "the pending one is dropped at shutdown");
+    assert_eq!(outputs.get(), 2);
+}
+
+#[test]
+fn dropping_an_executor_inside_another_executors_task() {
+    // The inner executor's shutdown marks itself as "running here" for its
+    // destructors; afterwards the outer executor must be the running one
+    // again (spawn and sleep reach it).
+    let outer = Executor::simulated();
+    let inner_task = ProbeState::new();
+    let inner = Executor::simulated();
+    drop(inner.spawn(inner_task.probe()));
+    let result = outer.block_on(async move {
+        drop(inner);
+        let handle = spawn(async {
+            sleep(ms(5)).await;
+            "outer still running"
+        });
+        handle.await.unwrap()
+    });
+    assert_eq!(result, "outer still running");
+    assert_eq!((inner_task.polls.get(), inner_task.drops.get()), (0, 1));
+}
+
+#[test]
+fn block_on_inside_a_destructor_during_shutdown_is_refused_and_reported() {
+    // A destructor that calls `block_on` while its executor shuts down is a
+    // nested block_on: it panics (with the nested-block_on message), the
+    // panic is caught, and the task reports it. The shutdown goes on.
+    struct BlockOnInDrop;
+    impl Drop for BlockOnInDrop {
+        fn drop(&mut self) {
+            busy_chef::block_on(async {});
+        }
+    }
+    let exec = Executor::simulated();
+    let other = ProbeState::new();
+    let mut handle = exec.spawn(async {
+        let _guard = BlockOnInDrop;
+        std::future::pending::<()>().await;
+    });
+    drop(exec.spawn(other.probe()));
+    exec.block_on(yield_now());
+    drop(exec);
+    match poll_once(&mut handle) {
+        Poll::Ready(Err(err)) => {
+            assert!(err.is_panic());
+            assert!(panic_message(&*err.into_panic()).contains("block_on was called inside"));
+        }
+        other => panic!("expected the nested block_on's panic, got {other:?}"),
+    }
+    assert_eq!(other.drops.get(), 1);
+}
