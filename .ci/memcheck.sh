@@ -43,9 +43,11 @@ valgrind --version
 
 # Build the test binaries (the same debug profile `cargo test` uses) and list
 # them: cargo's JSON messages name each executable.
-binaries=$(cargo test --no-run --message-format=json 2>/dev/null \
-  | grep '"reason":"compiler-artifact"' | grep '"test":true' \
-  | grep -o '"executable":"[^"]*"' | sed 's/^"executable":"//; s/"$//')
+messages=$(mktemp)
+cargo test --no-run --message-format=json >"$messages"
+binaries=$(grep '"reason":"compiler-artifact"' "$messages" | grep '"test":true' \
+  | grep -o '"executable":"[^"]*"' | sed 's/^"executable":"//; s/"$//' || true)
+rm -f "$messages"
 [ -n "$binaries" ] || { echo "memcheck: cargo built no test binaries"; exit 1; }
 
 failed=()
