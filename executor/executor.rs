@@ -264,9 +264,9 @@ impl Core {
             .advance(self.clock.tick_at_or_before(now), &mut fired);
         // Wake with no borrow held: a waker is arbitrary code.
         // Every due waker is woken even if one of them panics, so that no
-        // other task loses its wake (scenario `panicking_timer_waker_
-        // propagates_but_loses_no_other_wake`, tests/faults.rs); then the
-        // first panic goes on to block_on's caller.
+        // other task loses its wake; then the first panic goes on to
+        // block_on's caller. Scenario in tests/faults.rs:
+        // `panicking_timer_waker_propagates_but_loses_no_other_wake`.
         let mut first_panic = None;
         for waker in fired.drain(..) {
             let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
