@@ -8,12 +8,16 @@
 //! ```text
 //! cargo run --example chef                # real clock: ~4.5 s in all
 //! cargo run --example chef -- --simulated # simulated clock: instant, same output
+//! cargo run --example chef -- --svg chef.svg # also draw the timelines as an SVG file
 //! ```
+//!
+//! It ends by drawing what the executor did, for both chefs, on one time
+//! scale (see the book's chapter *Seeing it*).
 
 use std::time::Duration;
 
 use busy_chef::time::{sleep, Instant};
-use busy_chef::{spawn, Executor};
+use busy_chef::{spawn_named, Executor};
 
 // Cooking times: change them here.
 const TOAST: Duration = Duration::from_millis(1000);
@@ -64,9 +68,9 @@ async fn synchronous_chef() -> Duration {
 /// Start everything, then plate each dish as it is done.
 async fn busy_chef() -> Duration {
     let start = Instant::now();
-    let toast = spawn(make_toast(start));
-    let eggs = spawn(fry_eggs(start));
-    let coffee = spawn(brew_coffee(start));
+    let toast = spawn_named("toast", make_toast(start));
+    let eggs = spawn_named("eggs", fry_eggs(start));
+    let coffee = spawn_named("coffee", brew_coffee(start));
     let (toast, eggs, coffee) = (toast.await, eggs.await, coffee.await);
     let (toast, eggs, coffee) = (toast.unwrap(), eggs.unwrap(), coffee.unwrap());
     say(start, &format!("plated {toast}, {eggs} and {coffee}"));
@@ -81,11 +85,14 @@ fn main() {
     } else {
         Executor::new()
     };
+    executor.enable_trace(); // record what the executor does, to draw it below
 
     println!("The synchronous chef:");
     let one_by_one = executor.block_on(synchronous_chef());
+    let one_by_one_trace = executor.take_trace();
     println!("\nThe busy chef:");
     let together = executor.block_on(busy_chef());
+    let together_trace = executor.take_trace();
 
     println!();
     println!("synchronous chef: {:.1} s", one_by_one.as_secs_f64());
@@ -94,4 +101,23 @@ fn main() {
         "saved:            {:.1} s (the busy chef took as long as the longest dish, not the sum)",
         one_by_one.saturating_sub(together).as_secs_f64()
     );
+
+    // The same two breakfasts as the executor saw them, on one time scale.
+    let span = one_by_one_trace.duration().max(together_trace.duration());
+    println!("\nTimelines (one row per task, time across; main is block_on's future):");
+    println!(
+        "\nThe synchronous chef:\n{}",
+        one_by_one_trace.timeline().span(span)
+    );
+    println!("\nThe busy chef:\n{}", together_trace.timeline().span(span));
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|arg| arg == "--svg") {
+        let path = args.get(i + 1).expect("--svg needs a file name");
+        let panels = [
+            ("The synchronous chef", &one_by_one_trace),
+            ("The busy chef", &together_trace),
+        ];
+        std::fs::write(path, busy_chef::trace::svg(&panels)).expect("write the SVG file");
+        println!("\nwrote {path}");
+    }
 }

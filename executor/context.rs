@@ -18,6 +18,7 @@ use std::rc::Rc;
 use crate::executor::Core;
 use crate::join_handle::JoinHandle;
 use crate::queue::Queues;
+use crate::task::TaskName;
 
 thread_local! {
     /// The executor whose `block_on` is running on this thread (or that is
@@ -116,5 +117,29 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    expect_core("busy_chef::spawn", |core| core.spawn(future))
+    expect_core("busy_chef::spawn", |core| core.spawn(None, future))
+}
+
+/// Like [`spawn`], with a name: warnings, `Debug` output and
+/// [traces](crate::trace) show it (an unnamed task is `task-N`).
+///
+/// ```
+/// busy_chef::Executor::simulated().block_on(async {
+///     let toast = busy_chef::spawn_named("toast", async { "toast" });
+///     assert_eq!(toast.await.unwrap(), "toast");
+/// });
+/// ```
+///
+/// # Panics
+///
+/// If no busy-chef executor is running on this thread.
+pub fn spawn_named<F>(name: impl Into<TaskName>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let name = name.into();
+    expect_core("busy_chef::spawn_named", |core| {
+        core.spawn(Some(name), future)
+    })
 }

@@ -36,8 +36,9 @@ use crate::context;
 use crate::join_handle::JoinHandle;
 use crate::queue::{Queues, TaskKey, MAIN_SLOT};
 use crate::slab::Slab;
-use crate::task::{Header, RunOutcome, Runnable, Task, TaskId};
+use crate::task::{Header, RunOutcome, Runnable, Task, TaskId, TaskName};
 use crate::time::Instant;
+use crate::trace::{warn, Recorder};
 use crate::waker;
 use crate::wheel::Wheel;
 
@@ -63,16 +64,18 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// `Executor` is not `Send`: its tasks need not be `Send`, so they must stay
 /// on the thread that created it.
 pub struct Executor {
-    core: Rc<Core>,
+    pub(crate) core: Rc<Core>,
 }
 
 /// Everything the executor owns. Shared (by `Rc`) with the thread-local
 /// "running executor" record, and weakly with `Sleep`s.
 pub(crate) struct Core {
     pub(crate) queues: Queues,
-    tasks: RefCell<Slab<Arc<dyn Runnable>>>,
+    pub(crate) tasks: RefCell<Slab<Arc<dyn Runnable>>>,
     pub(crate) timers: RefCell<Wheel>,
-    pub(crate) clock: Clock,
+    pub(crate) clock: Rc<Clock>,
+    /// Tracing and warnings (`trace/`): each hook is one test of a flag when off.
+    pub(crate) trace: Rc<Recorder>,
     /// "Now" as of this turn's timer step: what `Sleep::poll` compares with.
     now: Cell<Instant>,
     /// Set when the executor is being dropped: `spawn` refuses from then on.
@@ -113,12 +116,15 @@ impl Executor {
 
     fn with_clock(clock: Clock) -> Self {
         let now = clock.now();
+        let clock = Rc::new(clock);
+        let trace = Rc::new(Recorder::new(clock.clone()));
         Executor {
             core: Rc::new(Core {
-                queues: Queues::new(),
+                queues: Queues::new(trace.clone()),
                 tasks: RefCell::new(Slab::new()),
                 timers: RefCell::new(Wheel::new(0)),
                 clock,
+                trace,
                 now: Cell::new(now),
                 closed: Cell::new(false),
                 fired: RefCell::new(Vec::new()),
@@ -133,7 +139,17 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.core.spawn(future)
+        self.core.spawn(None, future)
+    }
+
+    /// Like [`spawn`](Self::spawn), with a name: warnings, `Debug` output and
+    /// [traces](crate::trace) show it (an unnamed task is `task-N`).
+    pub fn spawn_named<F>(&self, name: impl Into<TaskName>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(Some(name.into()), future)
     }
 
     /// Runs the executor until `future` completes, and returns its output.
@@ -175,8 +191,9 @@ impl Executor {
                     core.run_task(key);
                 } else if key == main_key {
                     main.clear_queued();
-                    if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                        return output;
+                    match core.trace.poll(main_key, || future.as_mut().poll(&mut cx)) {
+                        Poll::Ready(output) => return output,
+                        Poll::Pending => warn::check_main_after_poll(&main), // lost waker?
                     }
                 } // else: a late wake of an earlier block_on's future; ignore.
             }
@@ -186,6 +203,7 @@ impl Executor {
 
             // ④ Nothing to do until a timer is due or another thread wakes us.
             if core.queues.local_len() == 0 {
+                warn::check_before_park(core, &main); // a certain deadlock? panic instead
                 core.park();
             }
         }
@@ -206,7 +224,7 @@ impl Core {
 
     // ANCHOR: spawn
     /// ① in `task.rs`: allocate the task, put it in the table, queue it.
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(&self, name: Option<TaskName>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -215,7 +233,8 @@ impl Core {
         let mut tasks = self.tasks.borrow_mut();
         let slot = tasks.next_slot();
         let header = Header::new(id, slot, self.queues.shared_arc().clone());
-        let task = Arc::new(Task::new(header, future));
+        self.trace.spawned(id, name.as_deref());
+        let task = Arc::new(Task::new(header, name, future));
         if self.closed.get() {
             // Shutting down: the future is dropped at once and the handle
             // reports "cancelled".
@@ -238,9 +257,13 @@ impl Core {
             _ => return, // finished already: a wake that came too late
         };
         // The table is not borrowed while the task runs: it may spawn.
-        if task.run() == RunOutcome::Done {
-            let removed = self.tasks.borrow_mut().remove(key.slot);
-            drop(removed);
+        match self.trace.poll(key, || task.run()) {
+            RunOutcome::Waiting => {}
+            RunOutcome::Stranded => warn::lost_waker(self, key), // nothing can wake it
+            RunOutcome::Done(_) => {
+                let removed = self.tasks.borrow_mut().remove(key.slot);
+                drop(removed);
+            }
         }
     }
     // ANCHOR_END: run_task
@@ -263,6 +286,7 @@ impl Core {
             .borrow_mut()
             .advance(self.clock.tick_at_or_before(now), &mut fired);
         // Wake with no borrow held: a waker is arbitrary code.
+        self.trace.timers_fired(fired.len());
         // Every due waker is woken even if one of them panics, so that no
         // other task loses its wake; then the first panic goes on to
         // block_on's caller. Scenario in tests/faults.rs:
@@ -325,12 +349,14 @@ impl Drop for Executor {
                 break;
             }
             for task in tasks {
+                core.trace.shut_down(task.header().id);
                 task.shut_down();
             }
         }
         let timers = std::mem::take(&mut *core.timers.borrow_mut());
         drop(timers);
         core.queues.local.borrow_mut().clear();
+        core.trace.finish(); // BUSY_CHEF_TRACE: show what was recorded
     }
 }
 
@@ -353,6 +379,7 @@ impl fmt::Debug for Core {
             Ok(timers) => s.field("timers", &*timers),
             Err(_) => s.field("timers", &"<borrowed>"),
         };
+        s.field("trace", &*self.trace);
         s.field("closed", &self.closed.get()).finish()
     }
 }

@@ -40,6 +40,8 @@
 //! this thread), [`slab.rs`](slab) (a vector with reusable holes),
 //! [`clock.rs`](clock) (real and simulated time), [`join_handle.rs`](join_handle),
 //! [`join.rs`](join), [`yield_now.rs`](yield_now) and the [`time`] module.
+//! Off the reading path: [`trace`] (timelines of what the executor did, and
+//! the warnings for the classic mistakes; book chapter *Seeing it*).
 //! Off the reading path: `blocking.rs`, the thread pool behind
 //! [`spawn_blocking`] (chapter *When the chef is not waiting*).
 //!
@@ -65,16 +67,17 @@ mod queue;
 mod slab;
 mod task;
 pub mod time;
+pub mod trace;
 mod waker;
 mod wheel;
 mod yield_now;
 
 pub use blocking::spawn_blocking;
-pub use context::spawn;
+pub use context::{spawn, spawn_named};
 pub use executor::{block_on, Executor};
 pub use join::{join, join_all, Join, JoinAll};
 pub use join_handle::{JoinError, JoinHandle};
-pub use task::TaskId;
+pub use task::{TaskId, TaskName};
 pub use yield_now::{yield_now, YieldNow};
 
 /// Internals exposed for the book, the benchmarks and the data-structure tests.

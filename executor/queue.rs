@@ -40,12 +40,14 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::context;
 use crate::task::TaskId;
+use crate::trace::Recorder;
 
 /// The name of a task in a queue: its slot in the executor's task table, and
 /// its id. The slot finds the task in O(1); the id (never reused) tells
@@ -84,6 +86,7 @@ impl Shared {
         let pushed_locally = context::with_running(|running| match running {
             Some(queues) if std::ptr::eq(queues.shared(), self) => {
                 queues.local.borrow_mut().push_back(key);
+                queues.trace.woken(key);
                 true
             }
             _ => false,
@@ -110,15 +113,19 @@ pub(crate) struct Queues {
     shared: Arc<Shared>,
     pub(crate) local: RefCell<VecDeque<TaskKey>>,
     receiver: Receiver<TaskKey>,
+    /// The executor's recorder (`trace/`): wakes are recorded here, on the
+    /// executor's thread, never from a foreign one.
+    pub(crate) trace: Rc<Recorder>,
 }
 
 impl Queues {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(trace: Rc<Recorder>) -> Self {
         let (sender, receiver) = crossbeam_channel::unbounded();
         Queues {
             shared: Arc::new(Shared { sender }),
             local: RefCell::new(VecDeque::new()),
             receiver,
+            trace,
         }
     }
 
@@ -150,7 +157,8 @@ impl Queues {
             return;
         }
         let mut local = self.local.borrow_mut();
-        local.extend(self.receiver.try_iter());
+        let keys = self.receiver.try_iter();
+        local.extend(keys.inspect(|&key| self.trace.woken_outside(key)));
     }
     // ANCHOR_END: drain_and_park
 
@@ -165,6 +173,7 @@ impl Queues {
             None => self.receiver.recv().ok(),
         };
         if let Some(key) = received {
+            self.trace.woken_outside(key);
             self.push_local(key);
             self.drain_channel();
         }

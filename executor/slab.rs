@@ -90,6 +90,14 @@ impl<T> Slab<T> {
         self.len
     }
 
+    /// The values, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|entry| match entry {
+            Entry::Occupied(value) => Some(value),
+            Entry::Vacant(_) => None,
+        })
+    }
+
     /// Empties the slab and returns every value it held, in slot order.
     pub(crate) fn take_all(&mut self) -> Vec<T> {
         let entries = std::mem::take(&mut self.entries);

@@ -54,17 +54,19 @@
 //! the task there drops nothing that is not thread-safe.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::join_handle::JoinError;
 use crate::queue::{Shared, TaskKey};
+use crate::trace::Ending;
 use crate::waker::{self, Wakeable};
 
 /// A task's id: unique for the life of the process, never reused, so a
@@ -141,6 +143,19 @@ impl Header {
         self.queued.load(Ordering::Acquire)
     }
 
+    /// Can nothing ever wake this task? True if its `Arc` count shows no
+    /// reference beyond the `owners` the executor holds itself (so no waker
+    /// clone exists anywhere) and it is not queued. See `trace/warn.rs`.
+    pub(crate) fn is_stranded(&self, strong_count: usize, owners: usize) -> bool {
+        // The count is read first (by the caller). A clone that was woken and
+        // then dropped on another thread set `queued` before its drop
+        // lowered the count; the fence makes that `queued` visible here.
+        strong_count <= owners && {
+            fence(Ordering::Acquire);
+            !self.is_queued()
+        }
+    }
+
     /// ④ Done: every later wake finds the flag set and does nothing.
     fn set_queued_forever(&self) {
         self.queued.store(true, Ordering::Release);
@@ -188,9 +203,14 @@ enum Stage<F: Future> {
     Consumed,
 }
 
+/// A task's name, given to `spawn_named`.
+pub type TaskName = Cow<'static, str>;
+
 /// One spawned future and everything the executor knows about it.
 pub(crate) struct Task<F: Future> {
     header: Header,
+    /// Shown by `Debug`, warnings and traces; `None`: shown as `task-N`.
+    name: Option<TaskName>,
     state: Cell<u8>,
     stage: RefCell<Stage<F>>,
     awaiter: Cell<Option<Waker>>,
@@ -202,8 +222,11 @@ pub(crate) struct Task<F: Future> {
 pub(crate) enum RunOutcome {
     /// The task waits for a wake; keep it in the task table.
     Waiting,
+    /// Waiting, but no waker clone exists and it is not queued: nothing can
+    /// wake it. The executor warns (`trace/warn.rs`).
+    Stranded,
     /// The task is DONE; remove it from the task table.
-    Done,
+    Done(Ending),
 }
 
 /// A task seen by the executor's task table, whatever its future's type.
@@ -213,6 +236,14 @@ pub(crate) trait Runnable: fmt::Debug {
     fn run(self: Arc<Self>) -> RunOutcome;
     /// The executor is shutting down: drop the future, report "cancelled".
     fn shut_down(&self);
+    /// The name given to `spawn_named`, if any.
+    fn name(&self) -> Option<&str>;
+    /// See [`Header::is_stranded`]; `owners`: the executor's own references,
+    /// not counting the `JoinHandle` (this adds it).
+    fn is_stranded(&self, strong_count: usize, owners: usize) -> bool;
+    /// The data pointer of the waker in the awaiter slot, if any (to tell
+    /// whose waker it is).
+    fn awaiter_data(&self) -> Option<*const ()>;
 }
 
 /// A task seen by its `JoinHandle`, whatever its future's type.
@@ -226,9 +257,10 @@ pub(crate) trait JoinTarget<T> {
 }
 
 impl<F: Future> Task<F> {
-    pub(crate) fn new(header: Header, future: F) -> Self {
+    pub(crate) fn new(header: Header, name: Option<TaskName>, future: F) -> Self {
         Task {
             header,
+            name,
             state: Cell::new(flags::HANDLE),
             stage: RefCell::new(Stage::Running(future)),
             awaiter: Cell::new(None),
@@ -299,12 +331,12 @@ impl<F: Future + 'static> Runnable for Task<F> {
     // ANCHOR: run
     fn run(self: Arc<Self>) -> RunOutcome {
         if self.has(flags::DONE) {
-            return RunOutcome::Done;
+            return RunOutcome::Done(Ending::Cancelled);
         }
         self.header.clear_queued();
         if self.has(flags::ABORT) {
             self.finish(Err(JoinError::cancelled(self.header.id)));
-            return RunOutcome::Done;
+            return RunOutcome::Done(Ending::Cancelled);
         }
 
         let waker = waker::waker_ref(&self);
@@ -324,14 +356,18 @@ impl<F: Future + 'static> Runnable for Task<F> {
         self.clear(flags::RUNNING);
 
         match poll {
+            // The task table and this `run` hold the task (and the handle).
+            Ok(Poll::Pending) if self.is_stranded(Arc::strong_count(&self), 2) => {
+                RunOutcome::Stranded
+            }
             Ok(Poll::Pending) => RunOutcome::Waiting,
             Ok(Poll::Ready(output)) => {
                 self.finish(Ok(output));
-                RunOutcome::Done
+                RunOutcome::Done(Ending::Completed)
             }
             Err(payload) => {
                 self.finish(Err(JoinError::panic(self.header.id, payload)));
-                RunOutcome::Done
+                RunOutcome::Done(Ending::Panicked)
             }
         }
     }
@@ -341,6 +377,22 @@ impl<F: Future + 'static> Runnable for Task<F> {
         if !self.has(flags::DONE) {
             self.finish(Err(JoinError::cancelled(self.header.id)));
         }
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    fn is_stranded(&self, strong_count: usize, owners: usize) -> bool {
+        let owners = owners + usize::from(self.has(flags::HANDLE));
+        self.header.is_stranded(strong_count, owners)
+    }
+
+    fn awaiter_data(&self) -> Option<*const ()> {
+        let awaiter = self.awaiter.take();
+        let data = awaiter.as_ref().map(Waker::data);
+        self.awaiter.set(awaiter);
+        data
     }
 }
 
@@ -435,7 +487,12 @@ impl<F: Future> fmt::Debug for Task<F> {
         let has_awaiter = awaiter.is_some();
         self.awaiter.set(awaiter);
         let done = self.has(flags::DONE);
+        let name = match &self.name {
+            Some(name) => format!("{name:?}"),
+            None => self.header.id.to_string(),
+        };
         f.debug_struct("Task")
+            .field("name", &format_args!("{name}"))
             .field("id", &self.header.id)
             .field(
                 "state",

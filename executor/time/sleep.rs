@@ -110,6 +110,9 @@ impl Sleep {
                     Ok(mut wheel) => wheel.cancel(key),
                     Err(_) => None,
                 };
+                if waker.is_some() {
+                    core.trace.timer_cancelled(key);
+                }
                 drop(waker); // outside the borrow: it may free a task
             }
         }
@@ -142,6 +145,7 @@ impl Future for Sleep {
             let inserted = core.timers.borrow_mut().insert(tick, cx.waker().clone());
             match inserted {
                 Ok(key) => {
+                    core.trace.timer_registered(key, this.deadline);
                     this.timer = Some(Registration {
                         core: Rc::downgrade(core),
                         key,

@@ -1,0 +1,312 @@
+//! The terminal timeline: one row per task, time across.
+//!
+//! Book chapter: *Seeing it* (`book/src/seeing-it.md`).
+//!
+//! ```text
+//!              0 s       0.5 s     1 s       1.5 s     2 s
+//!              |         |         |         |         |
+//! main         █·······················································█ done at 2 s
+//!   sleep 2 s  ════════════════════════════════════════┤
+//! ```
+//!
+//! The [`Model`] (tasks, their polls, their timers) is shared with the SVG
+//! drawing (`svg.rs`).
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::task::TaskId;
+
+use super::event::{Ending, PollResult, What};
+use super::Trace;
+
+/// One task's row, in trace time (zero = the trace's start).
+pub(crate) struct Row {
+    pub(crate) task: TaskId,
+    pub(crate) name: String,
+    /// When it appeared (spawned, or the trace's start).
+    pub(crate) from: Duration,
+    /// Each poll: start, end, result.
+    pub(crate) polls: Vec<(Duration, Duration, PollResult)>,
+    pub(crate) ended: Option<(Duration, Ending)>,
+    pub(crate) timers: Vec<TimerBar>,
+    pub(crate) warnings: usize,
+}
+
+/// A timer, from when it was registered until it fired or was cancelled.
+pub(crate) struct TimerBar {
+    pub(crate) number: u64,
+    pub(crate) from: Duration,
+    pub(crate) to: Duration,
+    pub(crate) deadline: Duration,
+    pub(crate) end: TimerEnd,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimerEnd {
+    Fired,
+    Cancelled,
+    /// Still in the wheel when the trace ended.
+    Pending,
+}
+
+impl Row {
+    /// When the task stopped being alive in the picture.
+    pub(crate) fn until(&self, end: Duration) -> Duration {
+        self.ended.map_or(end, |(at, _)| at)
+    }
+
+    /// "done at 2 s, 3 polls"
+    pub(crate) fn summary(&self) -> String {
+        let polls = match self.polls.len() {
+            1 => "1 poll".to_string(),
+            n => format!("{n} polls"),
+        };
+        let mut text = match self.ended {
+            Some((at, how)) => format!("{how} at {}, {polls}", human(at)),
+            None => format!("waiting, {polls}"),
+        };
+        match self.warnings {
+            0 => {}
+            1 => text.push_str(", 1 warning"),
+            n => text.push_str(&format!(", {n} warnings")),
+        }
+        text
+    }
+}
+
+impl TimerBar {
+    pub(crate) fn label(&self) -> String {
+        format!("sleep {}", human(self.deadline.saturating_sub(self.from)))
+    }
+}
+
+/// The tasks of a trace, ready to draw.
+pub(crate) struct Model {
+    /// The length of the trace.
+    pub(crate) end: Duration,
+    pub(crate) rows: Vec<Row>,
+}
+
+impl Model {
+    pub(crate) fn new(trace: &Trace) -> Model {
+        let rel = |at: Duration| at.saturating_sub(trace.start);
+        let end = trace.duration();
+        let mut rows: Vec<Row> = Vec::new();
+        let row_of = |rows: &mut Vec<Row>, task: TaskId, name: Option<&str>, at: Duration| {
+            if let Some(i) = rows.iter().position(|row| row.task == task) {
+                return i;
+            }
+            rows.push(Row {
+                task,
+                name: name.map_or_else(|| task.to_string(), str::to_string),
+                from: at,
+                polls: Vec::new(),
+                ended: None,
+                timers: Vec::new(),
+                warnings: 0,
+            });
+            rows.len() - 1
+        };
+        for event in &trace.events {
+            let at = rel(event.at);
+            match &event.what {
+                What::Spawned { task, name, .. } => {
+                    row_of(&mut rows, *task, Some(name), at);
+                }
+                What::Polled {
+                    task, took, result, ..
+                } => {
+                    let i = row_of(&mut rows, *task, None, Duration::ZERO);
+                    rows[i].polls.push((at, at + *took, *result));
+                }
+                What::Finished { task, how } => {
+                    let i = row_of(&mut rows, *task, None, Duration::ZERO);
+                    rows[i].ended = Some((at, *how));
+                }
+                What::TimerRegistered {
+                    timer,
+                    by: Some(task),
+                    deadline,
+                } => {
+                    let i = row_of(&mut rows, *task, None, Duration::ZERO);
+                    let deadline = rel(*deadline);
+                    let (to, end_kind) = if deadline <= end {
+                        (deadline, TimerEnd::Fired)
+                    } else {
+                        (end, TimerEnd::Pending)
+                    };
+                    rows[i].timers.push(TimerBar {
+                        number: *timer,
+                        from: at,
+                        to,
+                        deadline,
+                        end: end_kind,
+                    });
+                }
+                What::TimerCancelled { timer } => {
+                    let bar = rows
+                        .iter_mut()
+                        .flat_map(|row| row.timers.iter_mut())
+                        .find(|bar| bar.number == *timer);
+                    if let Some(bar) = bar {
+                        bar.to = at;
+                        bar.end = TimerEnd::Cancelled;
+                    }
+                }
+                What::Warning {
+                    task: Some(task), ..
+                } => {
+                    let i = row_of(&mut rows, *task, None, Duration::ZERO);
+                    rows[i].warnings += 1;
+                }
+                _ => {}
+            }
+        }
+        Model { end, rows }
+    }
+}
+
+/// A duration the way a person writes it: `0 s`, `1.5 s`, `250 ms`, `40 µs`.
+pub(crate) fn human(d: Duration) -> String {
+    fn trim(value: f64) -> String {
+        let text = format!("{value:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+    if d.is_zero() {
+        "0 s".to_string()
+    } else if d >= Duration::from_secs(1) {
+        format!("{} s", trim(d.as_secs_f64()))
+    } else if d >= Duration::from_millis(1) {
+        format!("{} ms", trim(d.as_secs_f64() * 1e3))
+    } else {
+        format!("{} µs", trim(d.as_secs_f64() * 1e6))
+    }
+}
+
+/// A round step (1, 2 or 5 times a power of ten, in nanoseconds) such that
+/// `span` fits in `columns` steps.
+pub(crate) fn nice_step(span: Duration, columns: u32) -> Duration {
+    let wanted = span.as_nanos().div_ceil(u128::from(columns.max(1))).max(1);
+    let mut power = 1u128;
+    loop {
+        for factor in [1, 2, 5] {
+            if factor * power >= wanted {
+                return Duration::from_nanos(u64::try_from(factor * power).unwrap_or(u64::MAX));
+            }
+        }
+        power *= 10;
+    }
+}
+
+/// The terminal timeline of a [`Trace`]; see [`Trace::timeline`]. Print it
+/// with `{}`.
+///
+/// `█` the task is being polled (it has the thread), `·` it is waiting,
+/// blank: not spawned yet, or over. Under each task, its timers: `═` counting
+/// down, `┤` fired, `✕` cancelled (its `Sleep` was dropped), `…` still
+/// waiting when the trace ended.
+pub struct Timeline<'a> {
+    trace: &'a Trace,
+    columns: u32,
+    span: Duration,
+}
+
+impl<'a> Timeline<'a> {
+    pub(crate) fn new(trace: &'a Trace) -> Self {
+        Timeline {
+            trace,
+            columns: 60,
+            span: Duration::ZERO,
+        }
+    }
+
+    /// The number of columns for the time (60 by default).
+    pub fn width(mut self, columns: u32) -> Self {
+        self.columns = columns.max(10);
+        self
+    }
+
+    /// Draw at least this much time, so that several timelines drawn with
+    /// the same span share one scale and can be compared at a glance.
+    pub fn span(mut self, span: Duration) -> Self {
+        self.span = span;
+        self
+    }
+}
+
+impl fmt::Display for Timeline<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let model = Model::new(self.trace);
+        let span = model.end.max(self.span);
+        // One column per step; the last column holds the instant `span`.
+        let step = nice_step(span, self.columns - 1);
+        let column = |at: Duration| (at.as_nanos() / step.as_nanos()) as usize;
+        let columns = column(span) + 1;
+        let label_width = model
+            .rows
+            .iter()
+            .flat_map(|row| {
+                let timers = row.timers.iter().map(|bar| bar.label().chars().count() + 2);
+                std::iter::once(row.name.chars().count()).chain(timers)
+            })
+            .max()
+            .unwrap_or(0)
+            .max(4)
+            + 2;
+
+        // The axis: a label every 10 columns.
+        let mut labels = String::new();
+        let mut ticks = String::new();
+        for c in (0..columns).step_by(10) {
+            let label = human(step * c as u32);
+            let pad = c.saturating_sub(labels.chars().count());
+            labels.push_str(&" ".repeat(pad));
+            labels.push_str(&label);
+            ticks.push_str(&" ".repeat(c - ticks.chars().count()));
+            ticks.push('|');
+        }
+        writeln!(f, "{:label_width$}{}", "", labels.trim_end())?;
+        writeln!(f, "{:label_width$}{ticks}", "")?;
+
+        for row in &model.rows {
+            let until = row.until(model.end);
+            let mut cells = vec![' '; columns];
+            for (c, cell) in cells.iter_mut().enumerate() {
+                let (from, to) = (step * c as u32, step * (c as u32 + 1));
+                if row.from < to && until >= from {
+                    *cell = '·';
+                }
+            }
+            for &(start, end, _) in &row.polls {
+                for cell in &mut cells[column(start)..=column(end).min(columns - 1)] {
+                    *cell = '█';
+                }
+            }
+            let cells: String = cells.into_iter().collect();
+            let name_width = label_width;
+            writeln!(f, "{:name_width$}{cells}  {}", row.name, row.summary())?;
+            for bar in &row.timers {
+                let mut cells = vec![' '; columns];
+                let (first, last) = (column(bar.from), column(bar.to).min(columns - 1));
+                for cell in &mut cells[first..last] {
+                    *cell = '═';
+                }
+                cells[last] = match bar.end {
+                    TimerEnd::Fired => '┤',
+                    TimerEnd::Cancelled => '✕',
+                    TimerEnd::Pending => '…',
+                };
+                let cells: String = cells.into_iter().collect();
+                let label = format!("  {}", bar.label());
+                writeln!(f, "{label:name_width$}{}", cells.trim_end())?;
+            }
+        }
+        write!(
+            f,
+            "{:label_width$}█ polled  · waiting  ═ timer  ┤ fired  ✕ cancelled  (1 column = {})",
+            "",
+            human(step)
+        )
+    }
+}

@@ -1,0 +1,670 @@
+//! Tracing, timelines and the warnings for the classic mistakes
+//! (`executor/trace/`, book chapter *Seeing it*).
+//!
+//! The `generated_*` tests draw the timelines and SVGs the book shows, from
+//! the examples run on the simulated clock, and compare them with
+//! `book/src/generated/` (`BUSY_CHEF_BLESS=1 cargo test --test trace`
+//! rewrites them).
+
+mod common;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::process::Command;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use busy_chef::time::{sleep, timeout};
+use busy_chef::trace::{Ending, PollResult, Trace, WakeSource, What};
+use busy_chef::{spawn_named, yield_now, Executor, TaskId};
+use common::{check_or_bless, example_binary};
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// A future that returns `Pending` forever and never keeps its waker: the
+/// classic lost waker.
+struct Forgetful;
+
+impl Future for Forgetful {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        Poll::Pending
+    }
+}
+
+/// A future that keeps its waker in `slot` (for someone else to wake, or to
+/// drop), and is ready once woken.
+struct Parked {
+    slot: Rc<RefCell<Option<Waker>>>,
+    polled: bool,
+}
+
+impl Future for Parked {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.polled {
+            return Poll::Ready(());
+        }
+        self.polled = true;
+        *self.slot.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+fn name_of(trace: &Trace, id: TaskId) -> String {
+    trace
+        .events
+        .iter()
+        .find_map(|e| match &e.what {
+            What::Spawned { task, name, .. } if *task == id => Some(name.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{id} was never spawned in the trace"))
+}
+
+/// Runs an example on the simulated clock with `BUSY_CHEF_TRACE=value`;
+/// returns (stdout, stderr).
+fn run_traced(name: &str, args: &[&str], trace: &str) -> (String, String) {
+    let output = Command::new(example_binary(name))
+        .args(args)
+        .env("BUSY_CHEF_TRACE", trace)
+        .output()
+        .unwrap_or_else(|e| panic!("could not run example {name}: {e}"));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "example {name} failed:\n{stderr}");
+    (String::from_utf8(output.stdout).unwrap(), stderr)
+}
+
+fn temp_path(file: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("busy-chef-{}-{file}", std::process::id()))
+}
+
+// ---------------------------------------------------------------------------
+// The generated pictures in the book
+// ---------------------------------------------------------------------------
+
+#[test]
+fn generated_gather_timeline_and_svg() {
+    // Any program: gather knows nothing about tracing.
+    let (stdout, stderr) = run_traced("gather", &["--simulated"], "1");
+    assert!(
+        stdout.contains("Main Finished!"),
+        "the program ran as usual"
+    );
+    let timeline = stderr
+        .split_once("busy-chef trace (BUSY_CHEF_TRACE):\n")
+        .expect("the timeline is printed to stderr when the executor is dropped")
+        .1;
+    assert!(
+        timeline.contains("main") && timeline.contains("sleep 2 s"),
+        "{timeline}"
+    );
+    check_or_bless("book/src/generated/gather-timeline.txt", timeline);
+
+    let path = temp_path("gather.svg");
+    run_traced("gather", &["--simulated"], path.to_str().unwrap());
+    let svg = std::fs::read_to_string(&path).expect("BUSY_CHEF_TRACE=x.svg writes the file");
+    std::fs::remove_file(&path).ok();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    check_or_bless("book/src/generated/gather.svg", &svg);
+}
+
+#[test]
+fn generated_chef_timeline_and_svg() {
+    let path = temp_path("chef.svg");
+    let out = common::run_example("chef", &["--simulated", "--svg", path.to_str().unwrap()]);
+    let start = out.find("Timelines").expect("chef ends with its timelines");
+    let end = out.find("\nwrote ").expect("chef says it wrote the SVG");
+    let timelines = &out[start..end + 1];
+    for task in ["toast", "eggs", "coffee"] {
+        assert!(timelines.contains(task), "{timelines}");
+    }
+    check_or_bless("book/src/generated/chef-timeline.txt", timelines);
+    let svg = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert!(svg.contains("The busy chef") && svg.contains("toast"));
+    check_or_bless("book/src/generated/chef.svg", &svg);
+}
+
+// ---------------------------------------------------------------------------
+// What a trace records
+// ---------------------------------------------------------------------------
+
+#[test]
+fn tracing_is_off_by_default_and_records_nothing() {
+    let exec = Executor::simulated();
+    if exec.is_tracing() {
+        return; // BUSY_CHEF_TRACE is set for this test run
+    }
+    exec.block_on(async { spawn_named("toast", sleep(Duration::from_secs(1))).await })
+        .unwrap();
+    assert!(exec.take_trace().events.is_empty());
+}
+
+#[test]
+fn a_trace_records_spawns_polls_wakes_timers_and_endings() {
+    let exec = Executor::simulated();
+    exec.enable_trace();
+    exec.block_on(async {
+        let toast = spawn_named("toast", sleep(Duration::from_secs(1)));
+        let unnamed = busy_chef::spawn(async { yield_now().await });
+        let crash = spawn_named("crash", async { panic!("burnt") });
+        let forever = spawn_named("forever", sleep(Duration::from_secs(60)));
+        // A timeout whose sleep is cancelled (the future wins).
+        timeout(Duration::from_secs(5), sleep(Duration::from_millis(10)))
+            .await
+            .unwrap();
+        toast.await.unwrap();
+        unnamed.await.unwrap();
+        assert!(crash.await.unwrap_err().is_panic());
+        forever.abort();
+        assert!(forever.await.unwrap_err().is_cancelled());
+    });
+    let trace = exec.take_trace();
+    let events = &trace.events;
+
+    let spawned: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.what {
+            What::Spawned { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spawned[0], "main");
+    assert_eq!(spawned[1..3], ["toast".to_string(), spawned[2].clone()]);
+    assert!(spawned[2].starts_with("task-"), "unnamed: {spawned:?}");
+    assert_eq!(spawned[3..], ["crash", "forever"]);
+
+    let ending = |name: &str| {
+        events.iter().find_map(|e| match &e.what {
+            What::Finished { task, how } if name_of(&trace, *task) == name => Some((e.at, *how)),
+            _ => None,
+        })
+    };
+    assert_eq!(
+        ending("toast"),
+        Some((Duration::from_secs(1), Ending::Completed))
+    );
+    assert_eq!(ending("crash").unwrap().1, Ending::Panicked);
+    assert_eq!(ending("forever").unwrap().1, Ending::Cancelled);
+    assert_eq!(
+        ending("main"),
+        Some((Duration::from_secs(1), Ending::Completed))
+    );
+
+    // Polls: the crash shows as a panicked poll; the toast's last poll is Ready.
+    let polls = |name: &str| -> Vec<PollResult> {
+        events
+            .iter()
+            .filter_map(|e| match &e.what {
+                What::Polled { task, result, .. } if name_of(&trace, *task) == name => {
+                    Some(*result)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(polls("toast"), [PollResult::Pending, PollResult::Ready]);
+    assert_eq!(polls("crash"), [PollResult::Panicked]);
+
+    // The toast was woken by its timer; main was woken by tasks.
+    assert!(events.iter().any(|e| matches!(&e.what,
+        What::Woken { task, by: WakeSource::Timer } if name_of(&trace, *task) == "toast")));
+    assert!(events.iter().any(|e| matches!(&e.what,
+        What::Woken { task, by: WakeSource::Task(_) } if name_of(&trace, *task) == "main")));
+
+    // Timers: four registered (toast's, forever's, the timeout's 5 s and the
+    // 10 ms sleep inside it); the timeout's and forever's were cancelled.
+    let registered = events
+        .iter()
+        .filter(|e| matches!(e.what, What::TimerRegistered { .. }))
+        .count();
+    let cancelled = events
+        .iter()
+        .filter(|e| matches!(e.what, What::TimerCancelled { .. }))
+        .count();
+    assert_eq!((registered, cancelled), (4, 2));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e.what, What::TimersFired { .. })));
+
+    let timeline = trace.timeline().to_string();
+    for row in [
+        "main",
+        "toast",
+        "crash",
+        "forever",
+        "sleep 1 s",
+        "✕",
+        "panicked at",
+    ] {
+        assert!(timeline.contains(row), "{row} missing in\n{timeline}");
+    }
+}
+
+#[test]
+fn a_wake_from_another_thread_is_recorded_as_outside() {
+    let exec = Executor::simulated();
+    exec.enable_trace();
+    exec.block_on(async {
+        let slot = Rc::new(RefCell::new(None));
+        let parked = Parked {
+            slot: slot.clone(),
+            polled: false,
+        };
+        let waiter = spawn_named("waiter", parked);
+        yield_now().await; // the waiter runs and parks its waker
+        let waker: Waker = slot.borrow_mut().take().unwrap();
+        std::thread::spawn(move || waker.wake()).join().unwrap();
+        waiter.await.unwrap();
+    });
+    let trace = exec.take_trace();
+    assert!(trace.events.iter().any(|e| matches!(&e.what,
+        What::Woken { task, by: WakeSource::Outside } if name_of(&trace, *task) == "waiter")));
+}
+
+#[test]
+fn take_trace_starts_afresh_and_the_timeline_starts_at_zero() {
+    let exec = Executor::simulated();
+    exec.enable_trace();
+    exec.block_on(async { sleep(Duration::from_secs(3)).await });
+    let first = exec.take_trace();
+    exec.block_on(async { sleep(Duration::from_secs(1)).await });
+    let second = exec.take_trace();
+    assert_eq!(first.duration(), Duration::from_secs(3));
+    assert_eq!(second.start, Duration::from_secs(3));
+    assert_eq!(second.duration(), Duration::from_secs(1));
+    let spawns = |t: &Trace| {
+        t.events
+            .iter()
+            .filter(|e| matches!(e.what, What::Spawned { .. }))
+            .count()
+    };
+    assert_eq!((spawns(&first), spawns(&second)), (1, 1), "one main each");
+    let timeline = second.timeline().to_string();
+    assert!(timeline.contains("done at 1 s"), "{timeline}");
+}
+
+// ---------------------------------------------------------------------------
+// Chrome JSON: a tiny JSON parser checks that it parses
+// ---------------------------------------------------------------------------
+
+/// Parses one JSON value from `s` (RFC 8259, enough to reject anything
+/// malformed) and returns the rest; `Err` names the position.
+fn parse_value(s: &[u8], mut i: usize) -> Result<usize, usize> {
+    fn ws(s: &[u8], mut i: usize) -> usize {
+        while i < s.len() && matches!(s[i], b' ' | b'\n' | b'\r' | b'\t') {
+            i += 1;
+        }
+        i
+    }
+    fn string(s: &[u8], mut i: usize) -> Result<usize, usize> {
+        if s.get(i) != Some(&b'"') {
+            return Err(i);
+        }
+        i += 1;
+        loop {
+            match s.get(i) {
+                None => return Err(i),
+                Some(b'"') => return Ok(i + 1),
+                Some(b'\\') => match s.get(i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                    Some(b'u')
+                        if s.len() >= i + 6
+                            && s[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit) =>
+                    {
+                        i += 6
+                    }
+                    _ => return Err(i),
+                },
+                Some(c) if *c < 0x20 => return Err(i),
+                Some(_) => i += 1,
+            }
+        }
+    }
+    i = ws(s, i);
+    match s.get(i) {
+        Some(b'{') => {
+            i = ws(s, i + 1);
+            if s.get(i) == Some(&b'}') {
+                return Ok(i + 1);
+            }
+            loop {
+                i = string(s, ws(s, i))?;
+                i = ws(s, i);
+                if s.get(i) != Some(&b':') {
+                    return Err(i);
+                }
+                i = ws(s, parse_value(s, i + 1)?);
+                match s.get(i) {
+                    Some(b',') => i += 1,
+                    Some(b'}') => return Ok(i + 1),
+                    _ => return Err(i),
+                }
+            }
+        }
+        Some(b'[') => {
+            i = ws(s, i + 1);
+            if s.get(i) == Some(&b']') {
+                return Ok(i + 1);
+            }
+            loop {
+                i = ws(s, parse_value(s, i)?);
+                match s.get(i) {
+                    Some(b',') => i += 1,
+                    Some(b']') => return Ok(i + 1),
+                    _ => return Err(i),
+                }
+            }
+        }
+        Some(b'"') => string(s, i),
+        Some(b't') if s[i..].starts_with(b"true") => Ok(i + 4),
+        Some(b'f') if s[i..].starts_with(b"false") => Ok(i + 5),
+        Some(b'n') if s[i..].starts_with(b"null") => Ok(i + 4),
+        Some(b'-' | b'0'..=b'9') => {
+            let start = i;
+            i += usize::from(s[i] == b'-');
+            let digits = |s: &[u8], mut i: usize| {
+                let from = i;
+                while i < s.len() && s[i].is_ascii_digit() {
+                    i += 1;
+                }
+                (i, i > from)
+            };
+            let (j, ok) = digits(s, i);
+            if !ok {
+                return Err(start);
+            }
+            i = j;
+            if s.get(i) == Some(&b'.') {
+                let (j, ok) = digits(s, i + 1);
+                if !ok {
+                    return Err(i);
+                }
+                i = j;
+            }
+            Ok(i)
+        }
+        _ => Err(i),
+    }
+}
+
+fn assert_json(text: &str) {
+    let bytes = text.as_bytes();
+    match parse_value(bytes, 0) {
+        Ok(end) if text[end..].trim().is_empty() => {}
+        Ok(end) | Err(end) => panic!(
+            "not valid JSON at byte {end}: {:?}",
+            &text[end.saturating_sub(40)..(end + 40).min(text.len())]
+        ),
+    }
+}
+
+#[test]
+fn the_json_checker_rejects_broken_json() {
+    assert_json(r#"{"a":[1,2.5,-3,"x\"y",true,null,{}],"b":"\u00e9"}"#);
+    for bad in [
+        r#"{"a":1,}"#,
+        r#"{"a" 1}"#,
+        "[1,2",
+        r#"{"a":"b}"#,
+        "[01.]",
+        "{} x",
+    ] {
+        let parsed = parse_value(bad.as_bytes(), 0);
+        assert!(
+            !matches!(parsed, Ok(end) if bad[end..].trim().is_empty()),
+            "accepted {bad}"
+        );
+    }
+}
+
+#[test]
+fn chrome_json_parses_and_names_every_task() {
+    let exec = Executor::simulated();
+    exec.enable_trace();
+    exec.block_on(async {
+        let a = spawn_named("toast \"quoted\"\n", sleep(Duration::from_secs(1)));
+        let b = spawn_named("eggs", async { panic!("a \\ backslash") });
+        a.await.unwrap();
+        b.await.unwrap_err();
+    });
+    let json = exec.take_trace().to_chrome_json();
+    assert_json(&json);
+    assert!(json.contains(r#""traceEvents":["#));
+    assert!(json.contains(r#""name":"thread_name""#));
+    assert!(json.contains(r#"toast \"quoted\"\n"#), "names are escaped");
+    assert!(json.contains(r#""ph":"X""#) && json.contains(r#""name":"poll""#));
+    assert!(json.contains(r#""cat":"timer","ph":"b""#));
+    // An empty trace is valid JSON too.
+    assert_json(&Trace::default().to_chrome_json());
+}
+
+// ---------------------------------------------------------------------------
+// Warnings for the classic mistakes
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_blocking_poll_is_named_with_the_time_it_blocked_everyone() {
+    let exec = Executor::new();
+    exec.enable_trace();
+    exec.warn_blocking_polls(Some(Duration::from_millis(20)));
+    exec.block_on(async {
+        let slow = spawn_named("slow-toast", async {
+            std::thread::sleep(Duration::from_millis(60)); // the mistake
+        });
+        let quick = spawn_named("quick-eggs", async {});
+        slow.await.unwrap();
+        quick.await.unwrap();
+    });
+    let trace = exec.take_trace();
+    let warnings: Vec<&str> = trace.warnings().collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = warnings[0];
+    assert!(w.contains("task `slow-toast`"), "{w}");
+    assert!(w.contains("blocked the executor for"), "{w}");
+    // The time it blocked: between the sleep and a generous upper bound.
+    let ms: u64 = w
+        .split("blocked the executor for ")
+        .nth(1)
+        .and_then(|rest| rest.split(" ms").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((60..2000).contains(&ms), "{w}");
+    assert!(w.contains("the limit is 20 ms"), "{w}");
+    assert!(
+        w.contains("std::thread::sleep") && w.contains("sleep(..)"),
+        "says what to do: {w}"
+    );
+}
+
+#[test]
+fn a_quick_poll_or_a_disabled_check_gives_no_blocking_warning() {
+    let exec = Executor::new();
+    exec.enable_trace();
+    exec.warn_blocking_polls(None);
+    exec.block_on(async {
+        std::thread::sleep(Duration::from_millis(30));
+    });
+    exec.warn_blocking_polls(Some(Duration::from_secs(5)));
+    exec.block_on(async {
+        std::thread::sleep(Duration::from_millis(30));
+    });
+    assert_eq!(exec.take_trace().warnings().count(), 0);
+}
+
+#[test]
+fn a_spawned_task_that_loses_its_waker_is_warned_about_once() {
+    let exec = Executor::simulated();
+    exec.enable_trace();
+    let lost = exec.spawn_named("lost", Forgetful);
+    exec.block_on(async {
+        // Give the lost task several turns: it is polled once, warned once.
+        for _ in 0..3 {
+            yield_now().await;
+        }
+        sleep(Duration::from_secs(1)).await;
+    });
+    let trace = exec.take_trace();
+    let warnings: Vec<&str> = trace.warnings().collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = warnings[0];
+    assert!(
+        w.contains("task `lost`") && w.contains("returned Pending"),
+        "{w}"
+    );
+    assert!(w.contains("no clone of its waker exists"), "{w}");
+    assert!(w.contains("cx.waker().clone()"), "says what to do: {w}");
+    assert!(!lost.is_finished());
+    lost.abort();
+}
+
+#[test]
+fn a_waker_kept_by_a_timer_a_thread_or_a_join_handle_is_not_lost() {
+    let exec = Executor::simulated();
+    exec.enable_trace();
+    exec.block_on(async {
+        // Kept by a timer.
+        let timer = spawn_named("timer", sleep(Duration::from_secs(1)));
+        // Kept by another thread, which wakes it later.
+        let slot = Rc::new(RefCell::new(None));
+        let thread = spawn_named(
+            "thread",
+            Parked {
+                slot: slot.clone(),
+                polled: false,
+            },
+        );
+        // Kept by a JoinHandle's awaiter slot: it awaits the timer task.
+        let inner = spawn_named("inner", sleep(Duration::from_secs(2)));
+        let awaiter = spawn_named("awaiter", async move { inner.await.unwrap() });
+        yield_now().await;
+        let waker = slot.borrow_mut().take().unwrap();
+        let helper = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            waker.wake();
+        });
+        timer.await.unwrap();
+        awaiter.await.unwrap();
+        thread.await.unwrap();
+        helper.join().unwrap();
+    });
+    let trace = exec.take_trace();
+    assert_eq!(
+        trace.warnings().count(),
+        0,
+        "{:?}",
+        trace.warnings().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn block_on_a_future_that_loses_its_waker_panics_instead_of_hanging() {
+    let exec = Executor::simulated();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exec.block_on(Forgetful)))
+        .expect_err("a certain deadlock must not hang");
+    let message = panic_message(panic);
+    assert!(message.contains("deadlock"), "{message}");
+    assert!(
+        message.contains("the future passed to block_on"),
+        "names it: {message}"
+    );
+    assert!(
+        message.contains("no clone of its waker exists"),
+        "{message}"
+    );
+    assert!(
+        message.contains("cx.waker().clone()"),
+        "says what to do: {message}"
+    );
+    // The executor is still usable.
+    assert_eq!(exec.block_on(async { 7 }), 7);
+}
+
+#[test]
+fn dropping_the_last_waker_of_block_on_without_waking_it_panics() {
+    let exec = Executor::simulated();
+    let slot = Rc::new(RefCell::new(None));
+    let s = slot.clone();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        exec.block_on(async move {
+            // A task drops the main future's only waker clone, waking nothing.
+            busy_chef::spawn(async move {
+                sleep(Duration::from_secs(1)).await;
+                s.borrow_mut().take();
+            });
+            Parked {
+                slot,
+                polled: false,
+            }
+            .await
+        })
+    }))
+    .expect_err("must not hang");
+    let message = panic_message(panic);
+    assert!(
+        message.contains("nothing is left that could wake"),
+        "{message}"
+    );
+    assert!(message.contains("dropped without waking it"), "{message}");
+}
+
+#[test]
+fn awaiting_a_task_that_lost_its_waker_with_nothing_else_left_panics() {
+    let exec = Executor::simulated();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        exec.block_on(async {
+            // main's waker sits in the awaiter slot of a task nothing can wake.
+            spawn_named("stuck", Forgetful).await.unwrap();
+        })
+    }))
+    .expect_err("must not hang");
+    let message = panic_message(panic);
+    assert!(
+        message.contains("nothing is left that could wake anything"),
+        "{message}"
+    );
+    assert!(
+        message.contains("task `stuck`"),
+        "names the task: {message}"
+    );
+}
+
+#[test]
+fn waiting_for_another_thread_is_not_a_deadlock() {
+    // No task ready, no timer, but another thread holds the main waker.
+    let exec = Executor::new();
+    let slot = Rc::new(RefCell::new(None));
+    let s = slot.clone();
+    exec.block_on(async move {
+        let parked = Parked {
+            slot: s.clone(),
+            polled: false,
+        };
+        let main_waits = async {
+            parked.await;
+        };
+        let hand_over = async {
+            yield_now().await;
+            let waker = s.borrow_mut().take().unwrap();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(30));
+                waker.wake();
+            });
+        };
+        busy_chef::join(main_waits, hand_over).await;
+    });
+    assert!(slot.borrow().is_none());
+}
