@@ -2,11 +2,12 @@
 //! polling, waking, rescheduling, and registering and firing timers reuse
 //! memory the executor already has (after it has grown to the working size).
 //!
-//! Counted with a global allocator wrapper. This binary holds a single test,
-//! so no other test's allocations are counted.
+//! Counted with a global allocator wrapper, per thread: only allocations
+//! made on the test's own thread count (the test harness's threads allocate
+//! at times of their own choosing).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 use std::time::Duration;
 
 use busy_chef::time::sleep;
@@ -14,13 +15,25 @@ use busy_chef::{spawn, yield_now, Executor};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // `const`-initialised and without a destructor: reading it never
+    // allocates, so the allocator may use it.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+fn allocations_so_far() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: every call is forwarded unchanged to the system allocator; we only
 // count the calls that hand out memory.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_one();
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc(layout) }
     }
@@ -29,7 +42,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_one();
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -39,9 +52,9 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn allocations_during<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations_so_far();
     let result = f();
-    (ALLOCATIONS.load(Ordering::Relaxed) - before, result)
+    (allocations_so_far() - before, result)
 }
 
 /// 100 tasks that each yield `yields` times and sleep `sleeps` times.
