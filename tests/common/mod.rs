@@ -11,8 +11,8 @@ pub fn root() -> PathBuf {
 }
 
 /// Path of a compiled example. `cargo test` builds the examples before it
-/// runs the tests; if this test was run alone (`cargo test --test x`), the
-/// example is built here.
+/// runs the tests; if this test was run alone (`cargo test --test x`) and the
+/// example is missing or older than its sources, it is built here.
 pub fn example_binary(name: &str) -> PathBuf {
     // target/<profile>/deps/<this test> → target/<profile>/examples/<name>
     let exe = std::env::current_exe().expect("test binary path");
@@ -21,7 +21,13 @@ pub fn example_binary(name: &str) -> PathBuf {
         .and_then(Path::parent)
         .expect("target/<profile>");
     let binary = profile_dir.join("examples").join(name);
-    if !binary.exists() {
+    let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
+    let sources = [root().join("examples"), root().join("executor")];
+    let stale = match built {
+        None => true,
+        Some(built) => sources.iter().any(|dir| newer_than(dir, built)),
+    };
+    if stale {
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "--example", name])
             .current_dir(root())
@@ -30,6 +36,20 @@ pub fn example_binary(name: &str) -> PathBuf {
         assert!(status.success(), "cargo build --example {name} failed");
     }
     binary
+}
+
+/// Is any file under `path` modified after `time`?
+fn newer_than(path: &Path, time: std::time::SystemTime) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    if meta.is_dir() {
+        std::fs::read_dir(path)
+            .map(|entries| entries.flatten().any(|e| newer_than(&e.path(), time)))
+            .unwrap_or(false)
+    } else {
+        meta.modified().map(|m| m > time).unwrap_or(false)
+    }
 }
 
 /// Runs an example with `args` and returns its standard output. Panics,
