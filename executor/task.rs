@@ -356,8 +356,11 @@ impl<F: Future + 'static> Runnable for Task<F> {
         self.clear(flags::RUNNING);
 
         match poll {
-            // The task table and this `run` hold the task (and the handle).
-            Ok(Poll::Pending) if self.is_stranded(Arc::strong_count(&self), 2) => {
+            // Queued again already (a yield)? Then it is surely not stranded.
+            // Else count: the task table and this `run` hold it (and the handle).
+            Ok(Poll::Pending)
+                if !self.header.is_queued() && self.is_stranded(Arc::strong_count(&self), 2) =>
+            {
                 RunOutcome::Stranded
             }
             Ok(Poll::Pending) => RunOutcome::Waiting,
