@@ -78,6 +78,7 @@ async fn busy_chef() -> Duration {
 }
 // ANCHOR_END: busy
 
+// ANCHOR: main
 fn main() {
     let simulated = std::env::args().any(|arg| arg == "--simulated");
     let executor = if simulated {
@@ -121,3 +122,4 @@ fn main() {
         println!("\nwrote {path}");
     }
 }
+// ANCHOR_END: main

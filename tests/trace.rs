@@ -642,6 +642,93 @@ fn awaiting_a_task_that_lost_its_waker_with_nothing_else_left_panics() {
     );
 }
 
+/// Wraps `text` at 78 columns, for the book.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > 78 {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+#[test]
+fn generated_warnings_for_the_book() {
+    let mut book = String::new();
+
+    // A blocking poll. The time is measured, so it differs a little on every
+    // run: the book shows the 250 ms the task asked to sleep.
+    let exec = Executor::new();
+    exec.enable_trace();
+    exec.warn_blocking_polls(Some(Duration::from_millis(100)));
+    exec.block_on(async {
+        let dough = spawn_named("dough", async {
+            std::thread::sleep(Duration::from_millis(250)); // kneading, the wrong way
+        });
+        dough.await.unwrap();
+    });
+    let warning = exec.take_trace().warnings().next().unwrap().to_string();
+    let (before, after) = warning.split_once(" ms in one poll").unwrap();
+    let (before, ms) = before.rsplit_once(' ').unwrap();
+    let ms: u64 = ms.parse().unwrap();
+    assert!((250..5000).contains(&ms), "{warning}");
+    let shown = format!("{before} 250 ms in one poll{after}");
+    book.push_str(&wrap(&shown));
+
+    // A lost waker in a spawned task.
+    let exec = Executor::simulated();
+    exec.enable_trace();
+    let lost = exec.spawn_named("forgetful", Forgetful);
+    exec.block_on(yield_now());
+    book.push('\n');
+    book.push_str(&wrap(exec.take_trace().warnings().next().unwrap()));
+    lost.abort();
+
+    // The two deadlock panics.
+    for run in [
+        Box::new(|| Executor::simulated().block_on(Forgetful)) as Box<dyn Fn()>,
+        Box::new(|| {
+            Executor::simulated().block_on(async {
+                spawn_named("forgetful", Forgetful).await.unwrap();
+            })
+        }),
+    ] {
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_err();
+        book.push_str("\nthread 'main' panicked:\n");
+        book.push_str(&wrap(&panic_message(panic)));
+    }
+    // Task ids differ with the order tests run in: show them as task-N.
+    let book = renumber(&book);
+    check_or_bless("book/src/generated/warnings.txt", &book);
+}
+
+/// Replaces every `task-<digits>` with `task-N`.
+fn renumber(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("task-") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 {
+            out.push('N');
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[test]
 fn waiting_for_another_thread_is_not_a_deadlock() {
     // No task ready, no timer, but another thread holds the main waker.

@@ -167,20 +167,35 @@ impl Model {
     }
 }
 
-/// A duration the way a person writes it: `0 s`, `1.5 s`, `250 ms`, `40 µs`.
+/// A duration the way a person writes it, to about three significant
+/// digits: `0 s`, `1.5 s`, `250 ms`, `49.9 ms`, `40 µs`.
 pub(crate) fn human(d: Duration) -> String {
-    fn trim(value: f64) -> String {
-        let text = format!("{value:.3}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    fn short(value: f64, unit: &str) -> String {
+        let decimals = if value >= 100.0 {
+            0
+        } else if value >= 10.0 {
+            1
+        } else {
+            2
+        };
+        let text = format!("{value:.decimals$}");
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &text
+        };
+        format!("{text} {unit}")
     }
     if d.is_zero() {
         "0 s".to_string()
     } else if d >= Duration::from_secs(1) {
-        format!("{} s", trim(d.as_secs_f64()))
+        let secs = d.as_secs_f64();
+        let text = format!("{secs:.3}");
+        format!("{} s", text.trim_end_matches('0').trim_end_matches('.'))
     } else if d >= Duration::from_millis(1) {
-        format!("{} ms", trim(d.as_secs_f64() * 1e3))
+        short(d.as_secs_f64() * 1e3, "ms")
     } else {
-        format!("{} µs", trim(d.as_secs_f64() * 1e6))
+        short(d.as_secs_f64() * 1e6, "µs")
     }
 }
 

@@ -40,7 +40,7 @@ fn describe(core: &Core, key: TaskKey) -> String {
     let task = tasks.as_ref().ok().and_then(|tasks| tasks.get(key.slot));
     match task.and_then(|task| task.name()) {
         Some(name) => format!("task `{name}` ({})", key.id),
-        None => format!("task {}", key.id),
+        None => key.id.to_string(),
     }
 }
 
@@ -52,7 +52,7 @@ fn millis(d: Duration) -> String {
 pub(crate) fn blocking_poll(recorder: &Recorder, key: TaskKey, took: Duration) {
     let who = context::with_core(|core| match core {
         Some(core) => describe(core, key),
-        None => format!("task {}", key.id),
+        None => key.id.to_string(),
     });
     let limit = recorder.blocking_threshold().unwrap_or_default();
     recorder.warning(
