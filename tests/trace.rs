@@ -119,6 +119,13 @@ fn generated_gather_timeline_and_svg() {
     std::fs::remove_file(&path).ok();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     check_or_bless("book/src/generated/gather.svg", &svg);
+
+    let path = temp_path("gather.json");
+    run_traced("gather", &["--simulated"], path.to_str().unwrap());
+    let json = std::fs::read_to_string(&path).expect("BUSY_CHEF_TRACE=x.json writes the file");
+    std::fs::remove_file(&path).ok();
+    assert_json(&json);
+    assert!(json.contains(r#""name":"main (task-"#), "{json}");
 }
 
 #[test]

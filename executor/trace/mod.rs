@@ -151,3 +151,28 @@ impl Executor {
         self.core.trace.set_blocking_threshold(threshold);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Executor;
+
+    #[test]
+    fn a_task_shows_its_name_in_debug_output_and_an_unnamed_one_its_id() {
+        let exec = Executor::simulated();
+        let named = exec.spawn_named("toast", async {});
+        let unnamed = exec.spawn(async {});
+        let tasks = exec.core.tasks.borrow();
+        let shown: Vec<String> = tasks.iter().map(|task| format!("{task:?}")).collect();
+        assert!(
+            shown[0].starts_with(&format!("Task {{ name: \"toast\", id: {}", named.id())),
+            "{}",
+            shown[0]
+        );
+        let id = unnamed.id();
+        assert!(
+            shown[1].starts_with(&format!("Task {{ name: {id}, id: {id}")),
+            "{}",
+            shown[1]
+        );
+    }
+}
