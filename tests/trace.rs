@@ -225,6 +225,11 @@ fn a_trace_records_spawns_polls_wakes_timers_and_endings() {
     };
     assert_eq!(polls("toast"), [PollResult::Pending, PollResult::Ready]);
     assert_eq!(polls("crash"), [PollResult::Panicked]);
+    assert_eq!(
+        polls("forever"),
+        [PollResult::Pending],
+        "abort drops, not polls"
+    );
 
     // The toast was woken by its timer; main was woken by tasks.
     assert!(events.iter().any(|e| matches!(&e.what,

@@ -262,15 +262,16 @@ impl Recorder {
             let took = self.now().saturating_sub(at);
             let result = outcome.result();
             let task = key.id;
-            self.record(
-                at,
-                What::Polled {
+            // An aborted task is not polled: `run` only drops its future.
+            if outcome.ending() != Some(Ending::Cancelled) {
+                let polled = What::Polled {
                     task,
                     took,
                     real,
                     result,
-                },
-            );
+                };
+                self.record(at, polled);
+            }
             if let Some(how) = outcome.ending() {
                 self.record(at + took, What::Finished { task, how });
             }
