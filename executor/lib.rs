@@ -86,3 +86,9 @@ pub use yield_now::{yield_now, YieldNow};
 pub mod internals {
     pub use crate::wheel::{Expiration, InsertError, Tick, TimerKey, Wheel, LEVELS, MAX_SPAN};
 }
+
+/// The README's Rust examples are compiled and run as doc tests, so the
+/// README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
