@@ -17,7 +17,14 @@
 //! ```text
 //! cargo run --release --example cpu_bound           # dough ≈ 1 s
 //! cargo run --example cpu_bound -- --quick          # everything 5× shorter
+//! cargo run --example cpu_bound -- --svg cpu.svg    # also draw the timelines as an SVG file
 //! ```
+//!
+//! It ends by drawing what the executor did in each run, on one time scale
+//! (see the book's chapter *Seeing it*): in run 1 the dough's one poll is a
+//! long bar during which no other task runs. The tasks are named (`eggs`,
+//! `coffee`, `dough`), so the timelines and the executor's blocking-poll
+//! warning say which task held the thread.
 //!
 //! Book chapter: *When the chef is not waiting* (`book/src/cpu-work.md`).
 
@@ -25,7 +32,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use busy_chef::time::{sleep, Instant};
-use busy_chef::{spawn, spawn_blocking, yield_now, Executor};
+use busy_chef::trace::Trace;
+use busy_chef::{spawn_blocking, spawn_named, yield_now, Executor};
 
 /// All the kitchen's times, scaled down by `--quick`.
 #[derive(Debug, Clone, Copy)]
@@ -184,12 +192,12 @@ async fn breakfast(k: Kitchen, kneading: Kneading) -> Run {
         start: Instant::now(),
         ..k
     };
-    let eggs = spawn(fry_eggs(k));
-    let coffee = spawn(brew_coffee(k));
+    let eggs = spawn_named("eggs", fry_eggs(k));
+    let coffee = spawn_named("coffee", brew_coffee(k));
     let dough = match kneading {
-        Kneading::InATask => spawn(knead_in_a_task(k)),
-        Kneading::InSlices => spawn(knead_in_slices(k)),
-        Kneading::OnAnotherThread => spawn(knead_on_another_thread(k)),
+        Kneading::InATask => spawn_named("dough", knead_in_a_task(k)),
+        Kneading::InSlices => spawn_named("dough", knead_in_slices(k)),
+        Kneading::OnAnotherThread => spawn_named("dough", knead_on_another_thread(k)),
     };
     let (eggs_late, coffee_late) = (eggs.await.unwrap(), coffee.await.unwrap());
     let texture = dough.await.unwrap();
@@ -228,13 +236,25 @@ fn main() {
         kitchen.coffee.as_secs_f64()
     );
 
+    // ANCHOR: runs
     let executor = Executor::new();
+    // The blocking-poll warning is on by default in debug builds only; turn it
+    // on in release builds too (BUSY_CHEF_WARN_BLOCKING, when set, still wins).
+    if std::env::var_os("BUSY_CHEF_WARN_BLOCKING").is_none() {
+        executor.warn_blocking_polls(Some(Duration::from_millis(100)));
+    }
+    executor.enable_trace(); // record what the executor does, to draw it below
+
     println!("\nRun 1: the chef kneads the dough in a task");
     let one = executor.block_on(breakfast(kitchen, Kneading::InATask));
+    let one_trace = executor.take_trace();
     println!("\nRun 2: the chef kneads in slices, with yield_now between them");
     let two = executor.block_on(breakfast(kitchen, Kneading::InSlices));
+    let two_trace = executor.take_trace();
     println!("\nRun 3: the dough goes to spawn_blocking");
     let three = executor.block_on(breakfast(kitchen, Kneading::OnAnotherThread));
+    let three_trace = executor.take_trace();
+    // ANCHOR_END: runs
 
     assert_eq!(one.texture, two.texture, "the same dough, kneaded again");
     assert_eq!(one.texture, three.texture, "the same dough, kneaded again");
@@ -252,4 +272,25 @@ fn main() {
         );
     }
     println!("dough texture (all runs): {:016x}", one.texture);
+
+    // ANCHOR: timelines
+    // The three breakfasts as the executor saw them, on one time scale.
+    let panels: [(&str, &Trace); 3] = [
+        ("Run 1, kneading in a task", &one_trace),
+        ("Run 2, kneading in slices", &two_trace),
+        ("Run 3, kneading in spawn_blocking", &three_trace),
+    ];
+    let span = panels.iter().map(|(_, trace)| trace.duration()).max();
+    println!("\nTimelines (one row per task, time across; main is block_on's future):");
+    for (title, trace) in panels {
+        let timeline = trace.timeline().width(60).span(span.unwrap_or_default());
+        println!("\n{title}:\n{timeline}");
+    }
+    // ANCHOR_END: timelines
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|arg| arg == "--svg") {
+        let path = args.get(i + 1).expect("--svg needs a file name");
+        std::fs::write(path, busy_chef::trace::svg(&panels)).expect("write the SVG file");
+        println!("\nwrote {path}");
+    }
 }

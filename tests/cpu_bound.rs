@@ -1,7 +1,12 @@
 //! `examples/cpu_bound.rs`, run for real (`--quick`: everything 5× shorter).
 //!
-//! It uses the real clock, so the test checks only what cannot depend on the
-//! machine's speed or load:
+//! It uses the real clock, so the tests check only what cannot depend on the
+//! machine's speed or load. The example runs once (with `--svg`, and with
+//! `BUSY_CHEF_WARN_BLOCKING=50`: run 1's dough holds the thread for about
+//! 200 ms, four times that), and all the tests read that one run.
+//!
+//! [`cpu_bound_blocks_the_chef_in_a_task_and_not_in_spawn_blocking`], the
+//! transcript:
 //!
 //! * run 1 (kneading in a task): the dough is kneaded before any egg is
 //!   flipped or any coffee poured, and the eggs' reported extra wait is at
@@ -13,10 +18,86 @@
 //! It also writes `book/src/generated/cpu_bound.txt` for the book: run 1's
 //! transcript (its order is fixed by the single thread) and the summary, with
 //! the times masked, since they change from run to run.
+//!
+//! [`cpu_bound_timelines_show_the_dough_holding_the_thread`], the timelines
+//! the example draws at the end, and the warning:
+//!
+//! * the blocking-poll warning on stderr names the task `dough`;
+//! * the *shape* of the timelines ([`timeline_shape_problems`]): the three
+//!   runs drawn on one time scale, each with the rows `main`, `eggs`,
+//!   `coffee`, `dough`, all done. Run 1: the dough is polled once, with a
+//!   warning, and that poll is one unbroken bar, during which no other task
+//!   has a single `█`, though the eggs' first timer ran out (its `┤`)
+//!   before the bar ended. Runs 2 and 3: the eggs are polled between the dough's first and
+//!   last poll (run 2: the dough's 101 polls, its 100 slices and the last).
+//!   None of it depends on speed: the bar cannot share the thread, and the
+//!   eggs are due after 50 ms while the dough takes about 200 ms (a margin
+//!   of four; a slower, loaded machine only widens it).
+//!
+//! [`the_timeline_checks_catch_what_they_should`]: the shape checks pass on
+//! the book's figure and fail on it altered (an egg polled inside the
+//! dough's bar, the dough polled twice, a panel or a row renamed, a panel on
+//! its own time scale).
+//!
+//! **The figure in the book comes from a real run.** A real-clock timeline
+//! differs in its characters from run to run, so it cannot be compared
+//! character by character like the simulated ones in *Seeing it*. Instead,
+//! `book/src/generated/cpu_bound-timeline.txt` and `cpu_bound.svg` are
+//! written only when blessing (`BUSY_CHEF_BLESS=1`), and only when they are
+//! missing or out of date: when their *skeleton* (the panels, their rows,
+//! the legend; see [`skeleton`]) differs from today's run, or they fail the
+//! shape checks. So an unrelated bless does not rewrite them with new
+//! timings. Without blessing, the checked-in figure must pass the same shape
+//! checks as today's run, have the same skeleton, and the SVG must come from
+//! the same run as the text (it shows the same row summaries); and what the
+//! chapter says of this figure in particular (run 3's dough is polled twice)
+//! must hold. To draw a fresh figure anyway, delete the two files and bless.
 
 mod common;
 
-use common::{check_or_bless, run_example};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::{check_or_bless, example_binary, root};
+
+/// The blocking-poll threshold for the example's run, in milliseconds.
+const WARN_BLOCKING_MS: &str = "50";
+const FIGURE: &str = "book/src/generated/cpu_bound-timeline.txt";
+const FIGURE_SVG: &str = "book/src/generated/cpu_bound.svg";
+
+/// One run of `cpu_bound --quick --svg <temp>`, shared by the tests.
+struct Ran {
+    stdout: String,
+    stderr: String,
+    svg: String,
+}
+
+fn ran() -> &'static Ran {
+    static RAN: OnceLock<Ran> = OnceLock::new();
+    RAN.get_or_init(|| {
+        let svg_path =
+            std::env::temp_dir().join(format!("busy-chef-{}-cpu_bound.svg", std::process::id()));
+        let output = Command::new(example_binary("cpu_bound"))
+            .args(["--quick", "--svg", svg_path.to_str().unwrap()])
+            .env("BUSY_CHEF_WARN_BLOCKING", WARN_BLOCKING_MS)
+            .env_remove("BUSY_CHEF_TRACE")
+            .output()
+            .expect("run the cpu_bound example");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(
+            output.status.success(),
+            "cpu_bound failed ({}):\n{stderr}",
+            output.status
+        );
+        let svg = std::fs::read_to_string(&svg_path).expect("cpu_bound --svg writes the file");
+        std::fs::remove_file(&svg_path).ok();
+        Ran {
+            stdout: String::from_utf8(output.stdout).expect("utf-8 output"),
+            stderr,
+            svg,
+        }
+    })
+}
 
 /// A transcript line `[0.13 s] text`, split into time and text.
 fn stamped(line: &str) -> Option<(f64, &str)> {
@@ -69,10 +150,10 @@ fn mask_times(line: &str) -> String {
 
 #[test]
 fn cpu_bound_blocks_the_chef_in_a_task_and_not_in_spawn_blocking() {
-    let output = run_example("cpu_bound", &["--quick"]);
+    let output = &ran().stdout;
 
     // Run 1: nothing happens while the dough is kneaded.
-    let run1 = section(&output, "Run 1:");
+    let run1 = section(output, "Run 1:");
     let texts: Vec<&str> = run1.iter().map(|l| stamped(l).expect(l).1).collect();
     assert_eq!(
         texts,
@@ -102,7 +183,7 @@ fn cpu_bound_blocks_the_chef_in_a_task_and_not_in_spawn_blocking() {
         ),
         ("Run 3:", "kneading the dough (spawn_blocking)..."),
     ] {
-        let run = section(&output, header);
+        let run = section(output, header);
         let mut texts: Vec<&str> = run.iter().map(|l| stamped(l).expect(l).1).collect();
         assert_eq!(texts.first(), Some(&"eggs are in the pan"), "{output}");
         let last = texts.last().copied();
@@ -169,4 +250,356 @@ fn cpu_bound_blocks_the_chef_in_a_task_and_not_in_spawn_blocking() {
         book.push('\n');
     }
     check_or_bless("book/src/generated/cpu_bound.txt", &book);
+}
+
+// ---------------------------------------------------------------------------
+// The timelines
+// ---------------------------------------------------------------------------
+
+/// One task's row of a drawn timeline.
+#[derive(Debug)]
+struct Row {
+    name: String,
+    /// The time columns: `█` polled, `·` waiting, ` ` not there.
+    cells: Vec<char>,
+    /// "done at 194 ms, 1 poll, 1 warning"
+    summary: String,
+    /// The timer rows under the task, time columns only (`═`, `┤`, ...).
+    timers: Vec<Vec<char>>,
+}
+
+impl Row {
+    /// The columns in which the task was being polled.
+    fn polled(&self) -> Vec<usize> {
+        (0..self.cells.len())
+            .filter(|&c| self.cells[c] == '█')
+            .collect()
+    }
+
+    /// The number of polls, from the summary ("..., 5 polls").
+    fn polls(&self) -> Option<u32> {
+        self.summary.split(", ").find_map(|part| {
+            let n = part
+                .strip_suffix(" polls")
+                .or_else(|| part.strip_suffix(" poll"))?;
+            n.parse().ok()
+        })
+    }
+}
+
+/// One timeline, as printed by `Trace::timeline`, under its title.
+#[derive(Debug)]
+struct Panel {
+    title: String,
+    /// The time axis: its labels and its ticks.
+    axis: String,
+    rows: Vec<Row>,
+    legend: String,
+}
+
+impl Panel {
+    fn row(&self, name: &str) -> Result<&Row, String> {
+        self.rows
+            .iter()
+            .find(|row| row.name == name)
+            .ok_or_else(|| format!("{}: no row `{name}`", self.title))
+    }
+}
+
+/// Reads the timelines that `cpu_bound` prints at the end: each panel is a
+/// title line (`Run 1, kneading in a task:`), the axis (labels, then `|`
+/// ticks), one line per task (name, cells, two spaces, summary) followed by
+/// its timers' lines (indented), and the legend.
+fn parse_timelines(text: &str) -> Result<Vec<Panel>, String> {
+    let start = text
+        .find("\nTimelines (")
+        .map(|i| i + 1)
+        .or_else(|| text.starts_with("Timelines (").then_some(0))
+        .ok_or("no `Timelines (` line")?;
+    let mut panels: Vec<Panel> = Vec::new();
+    let mut lines = text[start..].lines().skip(1).peekable();
+    while let Some(line) = lines.next() {
+        let Some(title) = line
+            .strip_prefix("Run ")
+            .and_then(|_| line.strip_suffix(':'))
+        else {
+            continue;
+        };
+        let labels = lines.next().ok_or("a title with no axis")?;
+        let ticks = lines.next().ok_or("an axis with no ticks")?;
+        let label_width = ticks
+            .chars()
+            .position(|c| c == '|')
+            .ok_or_else(|| format!("no ticks under {title:?}: {ticks:?}"))?;
+        let mut panel = Panel {
+            title: title.to_string(),
+            axis: format!("{labels}\n{ticks}"),
+            rows: Vec::new(),
+            legend: String::new(),
+        };
+        for line in lines.by_ref() {
+            let chars: Vec<char> = line.chars().collect();
+            if chars.len() < label_width {
+                return Err(format!("{title}: a short line {line:?}"));
+            }
+            let rest: String = chars[label_width..].iter().collect();
+            if rest.starts_with("█ polled") {
+                panel.legend = rest;
+                break;
+            }
+            if line.starts_with("  ") {
+                let row = panel
+                    .rows
+                    .last_mut()
+                    .ok_or_else(|| format!("{title}: a timer before any task: {line:?}"))?;
+                row.timers.push(rest.chars().collect());
+            } else {
+                let name: String = chars[..label_width].iter().collect();
+                let (cells, summary) = rest
+                    .rsplit_once("  ")
+                    .ok_or_else(|| format!("{title}: no summary in {line:?}"))?;
+                panel.rows.push(Row {
+                    name: name.trim().to_string(),
+                    cells: cells.chars().collect(),
+                    summary: summary.to_string(),
+                    timers: Vec::new(),
+                });
+            }
+        }
+        if panel.legend.is_empty() {
+            return Err(format!("{title}: no legend"));
+        }
+        panels.push(panel);
+    }
+    Ok(panels)
+}
+
+const TITLES: [&str; 3] = [
+    "Run 1, kneading in a task",
+    "Run 2, kneading in slices",
+    "Run 3, kneading in spawn_blocking",
+];
+
+/// What does not change from run to run: the titles, the rows and their
+/// number of timers, the legend without its scale. The checked-in figure is
+/// out of date when its skeleton differs from today's run.
+fn skeleton(panels: &[Panel]) -> String {
+    let mut out = String::new();
+    for panel in panels {
+        out.push_str(&panel.title);
+        out.push('\n');
+        for row in &panel.rows {
+            out.push_str(&format!("  {} ({} timers)\n", row.name, row.timers.len()));
+        }
+        let legend = panel.legend.split(" (1 column").next().unwrap_or_default();
+        out.push_str(&format!("  {legend}\n"));
+    }
+    out
+}
+
+/// The checks on the timelines' shape (see the top of this file). `Err`
+/// says what is wrong.
+fn timeline_shape_problems(text: &str) -> Result<(), String> {
+    let panels = parse_timelines(text)?;
+    let titles: Vec<&str> = panels.iter().map(|p| p.title.as_str()).collect();
+    if titles != TITLES {
+        return Err(format!("the panels are {titles:?}, not {TITLES:?}"));
+    }
+    for panel in &panels {
+        let title = &panel.title;
+        if panel.axis != panels[0].axis {
+            return Err(format!("{title}: not on the same time scale as run 1"));
+        }
+        let names: Vec<&str> = panel.rows.iter().map(|row| row.name.as_str()).collect();
+        if names != ["main", "eggs", "coffee", "dough"] {
+            return Err(format!("{title}: the rows are {names:?}"));
+        }
+        for row in &panel.rows {
+            if !row.summary.starts_with("done at ") || row.polls().is_none() {
+                return Err(format!("{title}: {} ended {:?}", row.name, row.summary));
+            }
+            if row.polled().is_empty() {
+                return Err(format!("{title}: {} was never drawn polled", row.name));
+            }
+        }
+        let (eggs, coffee) = (panel.row("eggs")?, panel.row("coffee")?);
+        if eggs.timers.len() != 4 || coffee.timers.len() != 1 {
+            return Err(format!("{title}: the eggs need 4 timers, the coffee 1"));
+        }
+    }
+
+    // Run 1: one poll of the dough, one unbroken bar, nobody else inside it.
+    let run1 = &panels[0];
+    let dough = run1.row("dough")?;
+    if dough.polls() != Some(1) || !dough.summary.contains("warning") {
+        return Err(format!(
+            "run 1: the dough should be polled once, with a warning: {:?}",
+            dough.summary
+        ));
+    }
+    let bar = dough.polled();
+    let (first, last) = (bar[0], bar[bar.len() - 1]);
+    if bar.len() != last - first + 1 {
+        return Err(format!("run 1: the dough's poll is not one bar: {bar:?}"));
+    }
+    for row in &run1.rows {
+        if row.name != "dough" && row.polled().iter().any(|&c| first < c && c < last) {
+            return Err(format!(
+                "run 1: {} was polled while the dough held the thread (columns {first}..{last})",
+                row.name
+            ));
+        }
+    }
+    let fired = run1.row("eggs")?.timers[0]
+        .iter()
+        .position(|&c| c == '┤')
+        .ok_or("run 1: the eggs' first timer did not fire")?;
+    if fired > last {
+        return Err(format!(
+            "run 1: the eggs' first flip was due (column {fired}) only after the dough's \
+             poll ended (column {last}): the dough was too short to show the gap"
+        ));
+    }
+
+    // Runs 2 and 3: the eggs are polled while the dough is being kneaded.
+    if panels[1].row("dough")?.polls() != Some(101) {
+        return Err("run 2: the dough should be polled 101 times (100 slices)".into());
+    }
+    for panel in &panels[1..] {
+        let dough = panel.row("dough")?.polled();
+        let (first, last) = (dough[0], dough[dough.len() - 1]);
+        let eggs = panel.row("eggs")?.polled();
+        if !eggs.iter().any(|&c| first < c && c < last) {
+            return Err(format!(
+                "{}: the eggs were never polled while the dough was kneaded \
+                 (dough columns {first}..{last}, eggs {eggs:?})",
+                panel.title
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_timeline_checks_catch_what_they_should() {
+    // A picture that passes: the one in the book (fixed text), or today's
+    // run's when there is none yet.
+    let good = std::fs::read_to_string(root().join(FIGURE)).unwrap_or_else(|_| {
+        let out = &ran().stdout;
+        out[out.find("Timelines (").unwrap()..].to_string()
+    });
+    let good = good.as_str();
+    assert_eq!(timeline_shape_problems(good), Ok(()), "{good}");
+
+    // The same picture with an egg polled in the middle of run 1's dough bar.
+    let panels = parse_timelines(good).unwrap();
+    let dough = panels[0].row("dough").unwrap().polled();
+    let (first, last) = (dough[0], dough[dough.len() - 1]);
+    assert!(last - first >= 2, "a bar too short to test with: {good}");
+    let run1: Vec<&str> = good
+        .lines()
+        .skip_while(|l| !l.starts_with("Run 1,"))
+        .collect();
+    let label_width = run1[2].chars().position(|c| c == '|').unwrap();
+    let eggs_line = *run1.iter().find(|l| l.starts_with("eggs ")).unwrap();
+    let mut chars: Vec<char> = eggs_line.chars().collect();
+    chars[label_width + (first + last) / 2] = '█';
+    let bad_line: String = chars.into_iter().collect();
+    let bad = good.replacen(eggs_line, &bad_line, 1);
+    let problem = timeline_shape_problems(&bad).unwrap_err();
+    assert!(
+        problem.contains("eggs was polled while the dough"),
+        "{problem}"
+    );
+
+    // The dough in two polls in run 1; a panel renamed; a row renamed; a
+    // timeline on its own scale.
+    let bad = good.replacen(", 1 poll, ", ", 2 polls, ", 1);
+    assert!(timeline_shape_problems(&bad)
+        .unwrap_err()
+        .contains("polled once"));
+    let bad = good.replacen("Run 3, kneading", "Run 4, kneading", 1);
+    assert!(timeline_shape_problems(&bad)
+        .unwrap_err()
+        .contains("the panels are"));
+    let bad = good.replace("\ndough  ", "\ntask-4 ");
+    assert!(timeline_shape_problems(&bad)
+        .unwrap_err()
+        .contains("the rows are"));
+    let bad = good.replacen("0 s ", "1 s ", 2).replacen("1 s ", "0 s ", 1);
+    assert!(timeline_shape_problems(&bad)
+        .unwrap_err()
+        .contains("same time scale"));
+}
+
+#[test]
+fn cpu_bound_timelines_show_the_dough_holding_the_thread() {
+    let ran = ran();
+    assert!(
+        ran.stderr.contains("busy-chef warning: task `dough` (")
+            && ran.stderr.contains("blocked the executor"),
+        "the blocking-poll warning should name the dough:\n{}",
+        ran.stderr
+    );
+    let start = ran
+        .stdout
+        .find("Timelines (")
+        .expect("timelines at the end");
+    let end = ran
+        .stdout
+        .find("\nwrote ")
+        .expect("cpu_bound wrote the SVG");
+    let figure = &ran.stdout[start..end];
+    if let Err(problem) = timeline_shape_problems(figure) {
+        panic!("{problem}\n{figure}");
+    }
+    let svg = &ran.svg;
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    for text in TITLES.iter().chain(&["main", "eggs", "coffee", "dough"]) {
+        assert!(svg.contains(text), "the SVG lacks {text:?}");
+    }
+
+    // The figure in the book: from a real run, written only when blessing.
+    let fresh = skeleton(&parse_timelines(figure).unwrap());
+    let checked_in = std::fs::read_to_string(root().join(FIGURE)).ok();
+    let checked_in_svg = std::fs::read_to_string(root().join(FIGURE_SVG)).ok();
+    let up_to_date = |text: &str| -> Result<(), String> {
+        timeline_shape_problems(text)?;
+        // What the chapter says of this figure in particular: run 3's dough
+        // is polled twice (hand the work over; the wake from the pool).
+        let panels = parse_timelines(text)?;
+        if panels[2].row("dough")?.polls() != Some(2) {
+            return Err("run 3: the dough is not polled twice, as the book says".into());
+        }
+        let old = skeleton(&panels);
+        if old != fresh {
+            return Err(format!(
+                "its skeleton changed:\n--- checked in ---\n{old}--- now ---\n{fresh}"
+            ));
+        }
+        Ok(())
+    };
+    if std::env::var_os("BUSY_CHEF_BLESS").is_some() {
+        let stale = checked_in.as_deref().is_none_or(|t| up_to_date(t).is_err())
+            || checked_in_svg.is_none();
+        if stale {
+            check_or_bless(FIGURE, figure);
+            check_or_bless(FIGURE_SVG, svg);
+        }
+        return;
+    }
+    let bless = "run `BUSY_CHEF_BLESS=1 cargo test --test cpu_bound` (delete the \
+                 file first to draw it afresh even when it is not out of date)";
+    let text = checked_in.unwrap_or_else(|| panic!("{FIGURE} is missing; {bless}"));
+    if let Err(problem) = up_to_date(&text) {
+        panic!("{FIGURE} is out of date: {problem}\n{bless}");
+    }
+    let old_svg = checked_in_svg.unwrap_or_else(|| panic!("{FIGURE_SVG} is missing; {bless}"));
+    for row in parse_timelines(&text).unwrap().iter().flat_map(|p| &p.rows) {
+        assert!(
+            old_svg.contains(&row.summary),
+            "{FIGURE_SVG} is not from the same run as {FIGURE} (no {:?}); {bless}",
+            row.summary
+        );
+    }
 }
