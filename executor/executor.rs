@@ -203,8 +203,8 @@ impl Executor {
 
             // ④ Nothing to do until a timer is due or another thread wakes us.
             if core.queues.local_len() == 0 {
-                warn::check_before_park(core, &main); // a certain deadlock? panic instead
-                core.park();
+                warn::check_before_park(&main); // its waker gone? panic instead of hanging
+                core.park(&main);
             }
         }
     }
@@ -307,7 +307,7 @@ impl Core {
 
     // ANCHOR: park
     /// ④ Blocks until there may be something to do.
-    fn park(&self) {
+    fn park(&self, main: &Arc<Header>) {
         let next_deadline = self.timers.borrow().next_deadline();
         if self.clock.is_simulated() {
             if !self.queues.channel_is_empty() {
@@ -315,11 +315,32 @@ impl Core {
             }
             match next_deadline {
                 Some(tick) => self.clock.advance_to(tick),
-                None => self.queues.park(None),
+                None => self.wait_for_another_thread(main),
             }
         } else {
-            let deadline = next_deadline.and_then(|tick| self.clock.std_deadline_of(tick));
-            self.queues.park(deadline);
+            match next_deadline.and_then(|tick| self.clock.std_deadline_of(tick)) {
+                Some(deadline) => {
+                    self.queues.park(Some(deadline));
+                }
+                None => self.wait_for_another_thread(main),
+            }
+        }
+    }
+
+    /// No timer is set: only a wake from another thread can bring work. Wait
+    /// for it; each time it is slow to come (50 ms, then longer), check that
+    /// one still *can* come, and panic with an explanation if not
+    /// (`trace/warn.rs`). The check walks every task, so it stays off the
+    /// path of a wake that arrives promptly.
+    fn wait_for_another_thread(&self, main: &Arc<Header>) {
+        let mut patience = std::time::Duration::from_millis(50);
+        loop {
+            let deadline = std::time::Instant::now().checked_add(patience);
+            if self.queues.park(deadline) {
+                return;
+            }
+            warn::check_while_idle(self, main);
+            patience = (patience * 2).min(std::time::Duration::from_secs(5));
         }
     }
     // ANCHOR_END: park

@@ -164,19 +164,21 @@ impl Queues {
 
     /// Blocks until a wake arrives through the channel or `deadline` passes
     /// (`None`: no deadline). A wake that arrives is moved into the local
-    /// queue. This is where a parked executor sleeps.
-    pub(crate) fn park(&self, deadline: Option<std::time::Instant>) {
+    /// queue. This is where a parked executor sleeps. True if a wake came.
+    pub(crate) fn park(&self, deadline: Option<std::time::Instant>) -> bool {
         let received = match deadline {
             Some(deadline) => self.receiver.recv_deadline(deadline).ok(),
             // We hold a sender ourselves, so this cannot fail with
             // "disconnected": it waits for a wake from another thread.
             None => self.receiver.recv().ok(),
         };
-        if let Some(key) = received {
-            self.trace.woken_outside(key);
-            self.push_local(key);
-            self.drain_channel();
-        }
+        let Some(key) = received else {
+            return false;
+        };
+        self.trace.woken_outside(key);
+        self.push_local(key);
+        self.drain_channel();
+        true
     }
 
     /// Non-blocking: has another thread sent a wake?

@@ -106,8 +106,9 @@ pub(crate) fn check_main_after_poll(main: &Arc<Header>) {
 }
 
 /// `block_on`, before parking: is there anything left that could wake the
-/// main future? If not, panic rather than hang.
-pub(crate) fn check_before_park(core: &Core, main: &Arc<Header>) {
+/// main future? If its waker is gone, panic rather than hang. O(1): this runs
+/// every time the executor runs out of work.
+pub(crate) fn check_before_park(main: &Arc<Header>) {
     if main.is_stranded(Arc::strong_count(main), 2) {
         panic!(
             "busy-chef: deadlock: nothing is left that could wake the future passed to \
@@ -116,6 +117,15 @@ pub(crate) fn check_before_park(core: &Core, main: &Arc<Header>) {
             main.id
         );
     }
+}
+
+/// The executor has waited a while with no timer set for a wake that only
+/// another thread could send (`Core::wait_for_another_thread`). Can one
+/// still come? If every task, and the main future, is stuck, panic rather
+/// than hang. This walks every task, so it runs only after such a wait, never
+/// on the hot path.
+pub(crate) fn check_while_idle(core: &Core, main: &Arc<Header>) {
+    check_before_park(main);
     if !core.timers.borrow().is_empty() || !core.queues.channel_is_empty() {
         return; // a timer will fire, or a wake is on its way
     }
