@@ -11,7 +11,7 @@
 //! The record also forbids a `block_on` inside a task: that would freeze the
 //! outer executor (and every task on it) until the inner one finishes.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
@@ -24,6 +24,32 @@ thread_local! {
     /// The executor whose `block_on` is running on this thread (or that is
     /// shutting down on it), if any.
     static RUNNING: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+
+    /// The same executor as a bare address (null: none), for the two lookups
+    /// that happen all the time: every wake, and every `spawn`. `RUNNING`
+    /// holds an `Rc`, so it has a destructor, and every access must first
+    /// check that the thread is not exiting, then borrow the `RefCell`; a
+    /// `Cell` of a raw pointer has no destructor, so reading it is a single
+    /// load. It is set and cleared together with `RUNNING`, whose `Rc` keeps
+    /// the `Core` alive meanwhile.
+    static RUNNING_FAST: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Keeps `RUNNING_FAST` in step with `RUNNING`.
+fn set_running_fast(core: Option<&Rc<Core>>) {
+    let core = core.map_or(std::ptr::null(), Rc::as_ptr);
+    let _ = RUNNING_FAST.try_with(|cell| cell.set(core));
+}
+
+/// The fast path of [`with_core`]: the running executor, read from
+/// `RUNNING_FAST`, if any.
+fn with_core_fast<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    // `try_with`: like `with_core`, safe while the thread exits (`None` then).
+    let core = RUNNING_FAST.try_with(Cell::get).unwrap_or(std::ptr::null());
+    // SAFETY: non-null only between `enter*` and the `Enter` guard's drop,
+    // while `RUNNING` holds an `Rc` of this `Core`. The reference does not
+    // outlive `f`.
+    f(unsafe { core.as_ref() })
 }
 
 /// Calls `f` with the running executor, or `None` if there is none.
@@ -44,8 +70,9 @@ pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
 }
 
 /// Like [`with_core`], but hands out only the queues (what a wake needs).
+/// Every wake asks, so it takes the fast path (`RUNNING_FAST`).
 pub(crate) fn with_running<R>(f: impl FnOnce(Option<&Queues>) -> R) -> R {
-    with_core(|core| f(core.map(|core| &core.queues)))
+    with_core_fast(|core| f(core.map(|core| &core.queues)))
 }
 
 /// The running executor, or a panic that says how to get one.
@@ -81,6 +108,7 @@ pub(crate) fn enter(core: &Rc<Core>) -> Enter {
         }
         *running = Some(core.clone());
     });
+    set_running_fast(Some(core));
     Enter { previous: None }
 }
 
@@ -92,12 +120,14 @@ pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> Enter {
         .try_with(|running| running.borrow_mut().replace(core.clone()))
         .ok()
         .flatten();
+    set_running_fast(Some(core));
     Enter { previous }
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
         let previous = self.previous.take();
+        set_running_fast(previous.as_ref());
         let _ = RUNNING.try_with(|running| *running.borrow_mut() = previous);
     }
 }
@@ -117,7 +147,11 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    expect_core("busy_chef::spawn", |core| core.spawn(None, future))
+    // Fast path (`RUNNING_FAST`): spawning is as frequent as waking.
+    with_core_fast(|core| match core {
+        Some(core) => core.spawn(None, future),
+        None => expect_core("busy_chef::spawn", |core| core.spawn(None, future)), // panics
+    })
 }
 
 /// Like [`spawn`], with a name: warnings, `Debug` output and

@@ -252,11 +252,21 @@ impl Core {
     // ANCHOR: run_task
     /// Polls the task named by `key`, if it still exists.
     fn run_task(&self, key: TaskKey) {
-        let task = match self.tasks.borrow().get(key.slot) {
-            Some(task) if task.header().id == key.id => task.clone(),
+        // Fast path: the task is *lent* by the table, not cloned out of it (a
+        // clone and its drop are two atomic operations, as much as a small
+        // poll). A raw pointer, not a `&Arc`: the table is not borrowed while
+        // the task runs (it may spawn, and the table's vector may then move
+        // its `Arc`s), but the task itself stays where it is, in its own
+        // allocation.
+        let task: *const dyn Runnable = match self.tasks.borrow().get(key.slot) {
+            Some(task) if task.header().id == key.id => Arc::as_ptr(task),
             _ => return, // finished already: a wake that came too late
         };
-        // The table is not borrowed while the task runs: it may spawn.
+        // SAFETY: the table's `Arc` keeps the task alive while it runs. Only
+        // two places take a task out of the table: the `remove` below, after
+        // `run` has returned, and `Executor::drop`, which cannot run while
+        // `block_on` (our caller) borrows the executor.
+        let task = unsafe { &*task };
         match self.trace.poll(key, || task.run()) {
             RunOutcome::Waiting => {}
             RunOutcome::Stranded => warn::lost_waker(self, key), // nothing can wake it

@@ -41,6 +41,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -76,6 +77,11 @@ impl fmt::Debug for TaskKey {
 /// all a wake needs, and it is `Send + Sync`.
 pub(crate) struct Shared {
     sender: Sender<TaskKey>,
+    /// The doorbell: set after every send through the channel, cleared by the
+    /// executor just before it drains the channel. Checking it costs the
+    /// executor one load per turn, where asking the channel (`is_empty`)
+    /// costs a call and several loads; most turns find no mail.
+    rung: AtomicBool,
 }
 
 // ANCHOR: schedule
@@ -95,6 +101,8 @@ impl Shared {
             // The executor may be gone; then the wake has nowhere to go and
             // is dropped, which is what a wake of a dead executor should do.
             let _ = self.sender.send(key);
+            // After the send: a drain that sees the bell sees the message.
+            self.rung.store(true, Ordering::Release);
         }
     }
 }
@@ -122,7 +130,10 @@ impl Queues {
     pub(crate) fn new(trace: Rc<Recorder>) -> Self {
         let (sender, receiver) = crossbeam_channel::unbounded();
         Queues {
-            shared: Arc::new(Shared { sender }),
+            shared: Arc::new(Shared {
+                sender,
+                rung: AtomicBool::new(false),
+            }),
             local: RefCell::new(VecDeque::new()),
             receiver,
             trace,
@@ -153,7 +164,14 @@ impl Queues {
     /// Moves every wake that arrived through the channel into the local
     /// queue, without blocking.
     pub(crate) fn drain_channel(&self) {
-        if self.receiver.is_empty() {
+        // Fast path: no bell, no mail (the common case: one load). A message
+        // whose bell we miss here is not lost: its sender rings right after
+        // sending, so a later turn drains it, and `park` reads the channel
+        // itself. `swap`, not `store`: it reads the latest ring, and acquires
+        // the message sent before it.
+        if !self.shared.rung.load(Ordering::Acquire)
+            || !self.shared.rung.swap(false, Ordering::AcqRel)
+        {
             return;
         }
         let mut local = self.local.borrow_mut();

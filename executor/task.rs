@@ -233,7 +233,7 @@ pub(crate) enum RunOutcome {
 pub(crate) trait Runnable: fmt::Debug {
     fn header(&self) -> &Header;
     /// Polls the task once (or drops it, if it was aborted).
-    fn run(self: Arc<Self>) -> RunOutcome;
+    fn run(&self) -> RunOutcome;
     /// The executor is shutting down: drop the future, report "cancelled".
     fn shut_down(&self);
     /// The name given to `spawn_named`, if any.
@@ -257,6 +257,15 @@ pub(crate) trait JoinTarget<T> {
 }
 
 impl<F: Future> Task<F> {
+    /// How many `Arc`s own this task (the table, the handle, waker clones).
+    fn strong_count(&self) -> usize {
+        // SAFETY: every task lives in the `Arc<Task<F>>` that `Core::spawn`
+        // made, so `self` is where that `Arc` points. `ManuallyDrop`: this
+        // view owns no reference, and must not give one back.
+        let this = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(self as *const Self) });
+        Arc::strong_count(&this)
+    }
+
     pub(crate) fn new(header: Header, name: Option<TaskName>, future: F) -> Self {
         Task {
             header,
@@ -329,7 +338,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
     }
 
     // ANCHOR: run
-    fn run(self: Arc<Self>) -> RunOutcome {
+    fn run(&self) -> RunOutcome {
         if self.has(flags::DONE) {
             return RunOutcome::Done(Ending::Cancelled);
         }
@@ -339,7 +348,8 @@ impl<F: Future + 'static> Runnable for Task<F> {
             return RunOutcome::Done(Ending::Cancelled);
         }
 
-        let waker = waker::waker_ref(&self);
+        // SAFETY: every task lives in the `Arc` that `Core::spawn` made.
+        let waker = unsafe { waker::waker_ref(self) };
         let mut cx = Context::from_waker(&waker);
         self.set(flags::RUNNING);
         let poll = {
@@ -357,9 +367,9 @@ impl<F: Future + 'static> Runnable for Task<F> {
 
         match poll {
             // Queued again already (a yield)? Then it is surely not stranded.
-            // Else count: the task table and this `run` hold it (and the handle).
+            // Else count: the task table holds it (and the handle, if any).
             Ok(Poll::Pending)
-                if !self.header.is_queued() && self.is_stranded(Arc::strong_count(&self), 2) =>
+                if !self.header.is_queued() && self.is_stranded(self.strong_count(), 1) =>
             {
                 RunOutcome::Stranded
             }

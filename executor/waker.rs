@@ -68,12 +68,19 @@ pub(crate) fn waker<T: Wakeable>(task: Arc<T>) -> Waker {
 /// never be dropped (the `ManuallyDrop` makes sure). The executor builds one
 /// for every poll; a future that wants to keep it calls `clone`, which does
 /// take a reference. This saves two atomic operations per poll.
-pub(crate) fn waker_ref<T: Wakeable>(task: &Arc<T>) -> ManuallyDrop<Waker> {
-    let data = Arc::as_ptr(task).cast::<()>();
-    // SAFETY: `data` points at a live `T` inside an `Arc` (we borrow `task`
-    // for as long as the caller keeps the `ManuallyDrop<Waker>` next to it).
-    // The waker is wrapped in `ManuallyDrop`, so the vtable's `drop` never runs
-    // for it and the reference count stays balanced.
+///
+/// # Safety
+///
+/// `task` must live inside an `Arc<T>` allocation (its address is what
+/// `Arc::as_ptr` would give), because `clone` and `wake` treat the data
+/// pointer as one. Every task does: `Core::spawn` builds it with `Arc::new`.
+pub(crate) unsafe fn waker_ref<T: Wakeable>(task: &T) -> ManuallyDrop<Waker> {
+    let data = (task as *const T).cast::<()>();
+    // SAFETY: `data` points at a live `T` inside an `Arc` (the caller's
+    // promise; we borrow `task` for as long as the caller keeps the
+    // `ManuallyDrop<Waker>` next to it). The waker is wrapped in
+    // `ManuallyDrop`, so the vtable's `drop` never runs for it and the
+    // reference count stays balanced.
     ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) })
 }
 // ANCHOR_END: waker_ref
