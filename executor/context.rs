@@ -42,7 +42,8 @@ fn set_running_fast(core: Option<&Rc<Core>>) {
 }
 
 /// The fast path of [`with_core`]: the running executor, read from
-/// `RUNNING_FAST`, if any.
+/// `RUNNING_FAST`, if any. `#[inline]`: a call would cost as much as the load.
+#[inline]
 fn with_core_fast<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
     // `try_with`: like `with_core`, safe while the thread exits (`None` then).
     let core = RUNNING_FAST.try_with(Cell::get).unwrap_or(std::ptr::null());
