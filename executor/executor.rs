@@ -318,6 +318,7 @@ impl Core {
     // ANCHOR: park
     /// ④ Blocks until there may be something to do.
     fn park(&self, main: &Arc<Header>) {
+        self.queues.trim();
         let next_deadline = self.timers.borrow().next_deadline();
         if self.clock.is_simulated() {
             if !self.queues.channel_is_empty() {

@@ -8,7 +8,7 @@
 //! ```text
 //!   Arc<Task<F>> ─────────────────────────────────────────────────────┐
 //!   │ Header  id, slot, queued: AtomicBool, Arc<Shared> (channel)     │ ← wakers point here,
-//!   │ state   Cell<u8>: HANDLE | ABORT | DONE                         │   from any thread
+//!   │         flags: HANDLE | ABORT | DONE (executor thread only)     │   from any thread
 //!   │ stage   Running(F) → Finished(Result<F::Output, JoinError>)     │ ← executor thread only
 //!   │         → Consumed                                              │
 //!   │ awaiter the waker of whoever awaits the JoinHandle              │
@@ -47,9 +47,9 @@
 //!
 //! The `Header` is read by wakers on any thread: it holds only atomics, the
 //! id, and an `Arc` of the channel sender, all thread-safe. Everything else
-//! (`state`, `stage`, `awaiter`) is touched only on the executor's thread:
-//! through the task table (owned by the `!Send` executor) or the `!Send`
-//! `JoinHandle`. Before those two let go, the executor's thread empties
+//! (`stage`, `awaiter`, and the header's `flags`) is touched only on the
+//! executor's thread: through the task table (owned by the `!Send`
+//! executor) or the `!Send` `JoinHandle`. Before those two let go, the executor's thread empties
 //! `stage`, so when the last reference is a waker on another thread, freeing
 //! the task there drops nothing that is not thread-safe.
 
@@ -60,7 +60,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -102,6 +102,12 @@ pub(crate) struct Header {
     /// Invariant: the key is pushed only by the wake that sets this flag from
     /// `false` to `true`, so it is in at most one queue, at most once.
     queued: AtomicBool,
+    /// The task's other flags (`flags::*`). Read and written only on the
+    /// executor's thread; an atomic only so that the `Header` stays safe to
+    /// share, used with plain (`Relaxed`) loads and stores, which cost what a
+    /// `Cell` costs. It lives here because it fits in the header's padding:
+    /// 8 bytes less per task.
+    flags: AtomicU8,
     shared: Arc<Shared>,
 }
 // ANCHOR_END: header
@@ -112,6 +118,7 @@ impl Header {
             id,
             slot,
             queued: AtomicBool::new(true),
+            flags: AtomicU8::new(0),
             shared,
         }
     }
@@ -179,7 +186,7 @@ impl fmt::Debug for Header {
 }
 
 // ANCHOR: flags
-/// The flags in `Task::state` (executor thread only).
+/// The flags in `Header::flags` (executor thread only).
 mod flags {
     /// A `JoinHandle` exists. While set, the output is kept for it; once
     /// cleared (the handle was dropped: the task is *detached*), the output
@@ -213,7 +220,6 @@ pub(crate) struct Task<F: Future> {
     /// Boxed: 8 bytes in every task instead of 24; only a named task pays
     /// for the box (`mem_per_task` in `bench/`).
     name: Option<Box<TaskName>>,
-    state: Cell<u8>,
     stage: RefCell<Stage<F>>,
     awaiter: Cell<Option<Waker>>,
 }
@@ -269,25 +275,33 @@ impl<F: Future> Task<F> {
     }
 
     pub(crate) fn new(header: Header, name: Option<TaskName>, future: F) -> Self {
+        header.flags.store(flags::HANDLE, Ordering::Relaxed);
         Task {
             header,
             name: name.map(Box::new),
-            state: Cell::new(flags::HANDLE),
             stage: RefCell::new(Stage::Running(future)),
             awaiter: Cell::new(None),
         }
     }
 
+    fn flags(&self) -> u8 {
+        self.header.flags.load(Ordering::Relaxed)
+    }
+
     fn has(&self, flag: u8) -> bool {
-        self.state.get() & flag != 0
+        self.flags() & flag != 0
     }
 
     fn set(&self, flag: u8) {
-        self.state.set(self.state.get() | flag);
+        self.header
+            .flags
+            .store(self.flags() | flag, Ordering::Relaxed);
     }
 
     fn clear(&self, flag: u8) {
-        self.state.set(self.state.get() & !flag);
+        self.header
+            .flags
+            .store(self.flags() & !flag, Ordering::Relaxed);
     }
 
     // ANCHOR: finish
@@ -511,7 +525,7 @@ impl<F: Future> fmt::Debug for Task<F> {
             .field("id", &self.header.id)
             .field(
                 "state",
-                &Flags(self.state.get(), self.header.is_queued() && !done),
+                &Flags(self.flags(), self.header.is_queued() && !done),
             )
             .field("stage", &format_args!("{stage}"))
             .field("awaiter", &has_awaiter)
