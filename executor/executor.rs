@@ -262,10 +262,10 @@ impl Core {
             Some(task) if task.header().id == key.id => Arc::as_ptr(task),
             _ => return, // finished already: a wake that came too late
         };
-        // SAFETY: the table's `Arc` keeps the task alive while it runs. Only
-        // two places take a task out of the table: the `remove` below, after
-        // `run` has returned, and `Executor::drop`, which cannot run while
-        // `block_on` (our caller) borrows the executor.
+        // Only two places take a task out of the table: the `remove` below,
+        // after `run` has returned, and `Executor::drop`, which cannot run
+        // while `block_on` (our caller) borrows the executor.
+        // SAFETY: so the table's `Arc` keeps the task alive while it runs.
         let task = unsafe { &*task };
         match self.trace.poll(key, || task.run()) {
             RunOutcome::Waiting => {}

@@ -54,11 +54,11 @@ pub(crate) trait Wakeable: 'static {
 /// An owned `Waker` for `task` (it holds one reference to the task).
 pub(crate) fn waker<T: Wakeable>(task: Arc<T>) -> Waker {
     let data = Arc::into_raw(task).cast::<()>();
-    // SAFETY: `data` came from `Arc::into_raw::<T>` and the reference it holds
-    // is handed to the `Waker`, which gives it back in `drop`/`wake`. The
-    // functions of `Vtable::<T>` treat `data` as exactly that, so the contract
-    // of `RawWaker` (every function works with this data pointer, and is
-    // thread-safe) holds. See the four functions below.
+    // The reference `data` holds is handed to the `Waker`, which gives it back
+    // in `drop`/`wake`; the functions of `Vtable::<T>` treat `data` as exactly
+    // that (see the four functions below), and all of them are thread-safe.
+    // SAFETY: `data` came from `Arc::into_raw::<T>`, and `Vtable::<T>` upholds
+    // `RawWaker`'s contract for it (explained just above).
     unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) }
 }
 // ANCHOR_END: waker
@@ -76,11 +76,11 @@ pub(crate) fn waker<T: Wakeable>(task: Arc<T>) -> Waker {
 /// pointer as one. Every task does: `Core::spawn` builds it with `Arc::new`.
 pub(crate) unsafe fn waker_ref<T: Wakeable>(task: &T) -> ManuallyDrop<Waker> {
     let data = (task as *const T).cast::<()>();
+    // We borrow `task` for as long as the caller keeps the returned waker next
+    // to it. The waker is wrapped in `ManuallyDrop`, so the vtable's `drop`
+    // never runs for it and the reference count stays balanced.
     // SAFETY: `data` points at a live `T` inside an `Arc` (the caller's
-    // promise; we borrow `task` for as long as the caller keeps the
-    // `ManuallyDrop<Waker>` next to it). The waker is wrapped in
-    // `ManuallyDrop`, so the vtable's `drop` never runs for it and the
-    // reference count stays balanced.
+    // promise), and this borrowed waker never releases a reference.
     ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) })
 }
 // ANCHOR_END: waker_ref

@@ -65,12 +65,13 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: "pin projection". `Timeout` is pinned, so `future` (which
-        // may not be `Unpin`) must stay where it is: we only ever reach it
-        // through this pinned reference, never move it out while pinned
-        // (`into_inner` takes `self` by value, which is only possible when the
-        // `Timeout` is not pinned), and `Timeout` has no `Drop` impl that
-        // could move it. `sleep` is `Unpin`, so it needs no such care.
+        // "Pin projection". `Timeout` is pinned, so `future` (which may not be
+        // `Unpin`) must stay where it is: we only ever reach it through this
+        // pinned reference, never move it out while pinned (`into_inner` takes
+        // `self` by value, which is only possible when the `Timeout` is not
+        // pinned), and `Timeout` has no `Drop` impl that could move it.
+        // `sleep` is `Unpin`, so it needs no such care.
+        // SAFETY: we never move `future` out of `this` (explained just above).
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above, `this.future` is pinned because `this` is.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
