@@ -58,12 +58,10 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use crate::executor::NEXT_TASK_ID;
 use crate::join_handle::{JoinError, JoinHandle};
 use crate::task::{JoinTarget, TaskId};
 
@@ -110,7 +108,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let id = TaskId(NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed));
+    let id = TaskId::next();
     let slot = Arc::new(BlockingSlot {
         id,
         state: Mutex::new(SlotState {

@@ -84,10 +84,6 @@ pub(crate) struct Core {
     fired: RefCell<Vec<Waker>>,
 }
 
-/// Task ids count up across all executors of the process, so an id is never
-/// reused, even by another executor.
-pub(crate) static NEXT_TASK_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
 impl Default for Executor {
     fn default() -> Self {
         Executor::new()
@@ -169,7 +165,7 @@ impl Executor {
 
         // The main future's waker: a bare Header whose slot is MAIN_SLOT.
         let main = Arc::new(Header::new(
-            core.next_id(),
+            TaskId::next(),
             MAIN_SLOT,
             core.queues.shared_arc().clone(),
         ));
@@ -212,10 +208,6 @@ impl Executor {
 }
 
 impl Core {
-    fn next_id(&self) -> TaskId {
-        TaskId(NEXT_TASK_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-    }
-
     /// The clock's "now" as of the latest timer step (exact for a simulated
     /// clock; at most one turn old for a real one, never ahead).
     pub(crate) fn now(&self) -> Instant {
@@ -229,12 +221,13 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let id = self.next_id();
+        let id = TaskId::next();
         let mut tasks = self.tasks.borrow_mut();
         let slot = tasks.next_slot();
-        let header = Header::new(id, slot, self.queues.shared_arc().clone());
         self.trace.spawned(id, name.as_deref());
-        let task = Arc::new(Task::new(header, name, future));
+        let shared = self.queues.shared_arc().clone();
+        let name = name.map(Box::new);
+        let task = Arc::new(Task::new(id, slot, shared, name, future));
         if self.closed.get() {
             // Shutting down: the future is dropped at once and the handle
             // reports "cancelled".

@@ -704,7 +704,7 @@ fn generated_warnings_for_the_book() {
     let ms: u64 = ms.parse().unwrap();
     assert!((250..5000).contains(&ms), "{warning}");
     let shown = format!("{before} 250 ms in one poll{after}");
-    book.push_str(&wrap(&shown));
+    book.push_str(&wrap(&renumber(&shown)));
 
     // A lost waker in a spawned task.
     let exec = Executor::simulated();
@@ -713,7 +713,9 @@ fn generated_warnings_for_the_book() {
     let lost = exec.spawn_named("forgetful", Forgetful);
     exec.block_on(yield_now());
     book.push('\n');
-    book.push_str(&wrap(exec.take_trace().warnings().next().unwrap()));
+    book.push_str(&wrap(&renumber(
+        exec.take_trace().warnings().next().unwrap(),
+    )));
     lost.abort();
 
     // The two deadlock panics.
@@ -727,10 +729,10 @@ fn generated_warnings_for_the_book() {
     ] {
         let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_err();
         book.push_str("\nthread 'main' panicked:\n");
-        book.push_str(&wrap(&panic_message(panic)));
+        book.push_str(&wrap(&renumber(&panic_message(panic))));
     }
-    // Task ids differ with the order tests run in: show them as task-N.
-    let book = renumber(&book);
+    // Task ids differ with the order tests run in: each text shows them as
+    // task-N, before it is wrapped (so the lines break the same every run).
     check_or_bless("book/src/generated/warnings.txt", &book);
 }
 
