@@ -193,6 +193,7 @@ impl Executor {
                     }
                 } // else: a late wake of an earlier block_on's future; ignore.
             }
+            core.queues.trim(); // a burst is over? give the queue's spare room back
 
             // ③ Timers whose deadline has passed wake their tasks.
             core.fire_timers();
@@ -311,7 +312,6 @@ impl Core {
     // ANCHOR: park
     /// ④ Blocks until there may be something to do.
     fn park(&self, main: &Arc<Header>) {
-        self.queues.trim();
         let next_deadline = self.timers.borrow().next_deadline();
         if self.clock.is_simulated() {
             if !self.queues.channel_is_empty() {

@@ -180,13 +180,18 @@ impl Queues {
     }
     // ANCHOR_END: drain_and_park
 
-    /// Before parking: an empty local queue that grew large in a burst gives
-    /// its memory back (16 bytes per task it once held), keeping room for
-    /// 1,024 keys so a steady workload never reallocates.
+    /// After each turn: a local queue that grew large in a burst (100,000
+    /// spawns at once, say) and is now almost empty gives its memory back, 16
+    /// bytes for every key it once held. It keeps room for twice what it
+    /// holds, and never less than 1,024 keys, so a steady workload does not
+    /// reallocate turn after turn. (It used to wait until the executor
+    /// parked; an executor that is never idle kept the room forever.)
     pub(crate) fn trim(&self) {
+        const KEEP: usize = 1024;
         let mut local = self.local.borrow_mut();
-        if local.is_empty() && local.capacity() > 1024 {
-            local.shrink_to(1024);
+        if local.capacity() > KEEP && local.len() <= local.capacity() / 8 {
+            let keep = (local.len() * 2).max(KEEP);
+            local.shrink_to(keep);
         }
     }
 
@@ -226,5 +231,56 @@ impl fmt::Debug for Queues {
             .field("local", &local)
             .field("in_channel", &self.receiver.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+
+    fn queues() -> Queues {
+        Queues::new(Rc::new(Recorder::new(Rc::new(Clock::simulated()))))
+    }
+
+    fn key(n: u32) -> TaskKey {
+        TaskKey {
+            slot: n,
+            id: TaskId(u64::from(n) + 1),
+        }
+    }
+
+    #[test]
+    fn a_burst_gives_its_room_back_once_the_queue_is_nearly_empty() {
+        let queues = queues();
+        for n in 0..100_000 {
+            queues.push_local(key(n));
+        }
+        queues.trim();
+        assert!(queues.local.borrow().capacity() >= 100_000, "still full: kept");
+        while queues.local_len() > 3 {
+            queues.pop_local();
+        }
+        queues.trim();
+        let capacity = queues.local.borrow().capacity();
+        assert!(capacity < 4096, "1,024 or so kept, not {capacity}");
+        let left: Vec<u32> = std::iter::from_fn(|| queues.pop_local())
+            .map(|k| k.slot)
+            .collect();
+        assert_eq!(left, [99_997, 99_998, 99_999], "trimming keeps the keys, in order");
+    }
+
+    #[test]
+    fn a_steady_queue_is_not_trimmed_turn_after_turn() {
+        let queues = queues();
+        for n in 0..5_000 {
+            queues.push_local(key(n));
+        }
+        let capacity = queues.local.borrow().capacity();
+        while queues.local_len() > 2_000 {
+            queues.pop_local();
+        }
+        queues.trim();
+        assert_eq!(queues.local.borrow().capacity(), capacity, "a quarter full: kept");
     }
 }
