@@ -34,7 +34,7 @@ use std::task::{Context, Poll, Waker};
 use crate::clock::Clock;
 use crate::context;
 use crate::join_handle::JoinHandle;
-use crate::queue::{Queues, TaskKey, MAIN_SLOT};
+use crate::queue::{QueuedKey, Queues, TaskKey, MAIN_SLOT};
 use crate::slab::Slab;
 use crate::task::{Header, RunOutcome, Runnable, Task, TaskId, TaskName};
 use crate::time::Instant;
@@ -185,7 +185,7 @@ impl Executor {
                 };
                 if key.slot != MAIN_SLOT {
                     core.run_task(key);
-                } else if key == main_key {
+                } else if key.is_for(main.id) {
                     main.clear_queued();
                     match core.trace.poll(main_key, || future.as_mut().poll(&mut cx)) {
                         Poll::Ready(output) => return output,
@@ -244,16 +244,16 @@ impl Core {
     // ANCHOR_END: spawn
 
     // ANCHOR: run_task
-    /// Polls the task named by `key`, if it still exists.
-    fn run_task(&self, key: TaskKey) {
+    /// Polls the task named by `queued`, if it still exists.
+    fn run_task(&self, queued: QueuedKey) {
         // Fast path: the task is *lent* by the table, not cloned out of it (a
         // clone and its drop are two atomic operations, as much as a small
         // poll). A raw pointer, not a `&Arc`: the table is not borrowed while
         // the task runs (it may spawn, and the table's vector may then move
         // its `Arc`s), but the task itself stays where it is, in its own
         // allocation.
-        let task: *const dyn Runnable = match self.tasks.borrow().get(key.slot) {
-            Some(task) if task.header().id == key.id => Arc::as_ptr(task),
+        let task: *const dyn Runnable = match self.tasks.borrow().get(queued.slot) {
+            Some(task) if queued.is_for(task.header().id) => Arc::as_ptr(task),
             _ => return, // finished already: a wake that came too late
         };
         // Only two places take a task out of the table: the `remove` below,
@@ -261,6 +261,7 @@ impl Core {
         // while `block_on` (our caller) borrows the executor.
         // SAFETY: so the table's `Arc` keeps the task alive while it runs.
         let task = unsafe { &*task };
+        let key = task.header().key(); // with the whole id, for traces and warnings
         match self.trace.poll(key, || task.run()) {
             RunOutcome::Waiting => {}
             RunOutcome::Stranded => warn::lost_waker(self, key), // nothing can wake it
