@@ -550,6 +550,47 @@ fn a_spawned_task_that_loses_its_waker_is_warned_about_once() {
     lost.abort();
 }
 
+/// The child half of the next test: 15 spawned tasks lose their wakers.
+/// Does nothing unless the next test runs it.
+#[test]
+fn fifteen_lost_wakers_child() {
+    if std::env::var_os("BUSY_CHEF_FIFTEEN_LOST").is_none() {
+        return;
+    }
+    let exec = Executor::simulated();
+    exec.enable_trace();
+    exec.warn_blocking_polls(None);
+    let lost: Vec<_> = (0..15).map(|_| exec.spawn(Forgetful)).collect();
+    exec.block_on(yield_now());
+    // Printed or not, every warning is in the trace.
+    assert_eq!(exec.take_trace().warnings().count(), 15);
+    lost.iter().for_each(|task| task.abort());
+}
+
+#[test]
+fn an_executor_prints_ten_warnings_then_says_it_stops() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "fifteen_lost_wakers_child", "--nocapture"])
+        .env("BUSY_CHEF_FIFTEEN_LOST", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let printed = stderr.matches("returned Pending, but no clone").count();
+    assert_eq!(printed, 10, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("10 warnings printed; this executor prints no more")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("BUSY_CHEF_TRACE=1"),
+        "says how to see them all: {stderr}"
+    );
+}
+
 #[test]
 fn a_waker_kept_by_a_timer_a_thread_or_a_join_handle_is_not_lost() {
     let exec = Executor::simulated();

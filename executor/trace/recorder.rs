@@ -131,7 +131,15 @@ pub(crate) struct Recorder {
     current: Cell<WakeSource>,
     log: RefCell<Log>,
     output: Option<Output>,
+    /// Warnings printed to stderr so far; see [`PRINTED_WARNINGS`].
+    printed: Cell<usize>,
 }
+
+/// How many warnings one executor prints to stderr. A bug that strands
+/// 100,000 tasks would otherwise print 100,000 identical paragraphs (the
+/// `mem_per_task` benchmark does exactly that). Past the limit, one line says
+/// so; the trace still records every warning.
+pub(crate) const PRINTED_WARNINGS: usize = 10;
 
 #[derive(Default)]
 struct Log {
@@ -157,6 +165,7 @@ impl Recorder {
             current: Cell::new(WakeSource::Executor),
             log: RefCell::new(Log::default()),
             output: defaults.output.clone(),
+            printed: Cell::new(0),
         };
         if recorder.output.is_some() {
             recorder.enable();
@@ -376,9 +385,19 @@ impl Recorder {
         }
     }
 
-    /// A warning: to stderr, and into the trace.
+    /// A warning: to stderr (the first [`PRINTED_WARNINGS`]), and into the
+    /// trace.
     pub(crate) fn warning(&self, task: Option<TaskId>, message: String) {
-        eprintln!("{message}");
+        let printed = self.printed.get();
+        if printed < PRINTED_WARNINGS {
+            eprintln!("{message}");
+        } else if printed == PRINTED_WARNINGS {
+            eprintln!(
+                "busy-chef: {PRINTED_WARNINGS} warnings printed; this executor prints no more. \
+                 Run with BUSY_CHEF_TRACE=1 to see every warning in the trace."
+            );
+        }
+        self.printed.set(printed.saturating_add(1));
         if self.tracing.get() {
             self.record(self.now(), What::Warning { task, message });
         }
