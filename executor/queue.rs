@@ -163,6 +163,9 @@ impl fmt::Debug for Shared {
     }
 }
 
+/// The room the local queue keeps when it is trimmed (see `Queues::trim`).
+const KEEP_ROOM: usize = 1024;
+
 /// The executor's side of the queue: both doors, and the channel's receiver.
 pub(crate) struct Queues {
     shared: Arc<Shared>,
@@ -195,14 +198,17 @@ impl Queues {
         &self.shared
     }
 
+    #[inline]
     pub(crate) fn push_local(&self, key: TaskKey) {
         self.local.borrow_mut().push_back(key.into());
     }
 
+    #[inline]
     pub(crate) fn pop_local(&self) -> Option<QueuedKey> {
         self.local.borrow_mut().pop_front()
     }
 
+    #[inline]
     pub(crate) fn local_len(&self) -> usize {
         self.local.borrow().len()
     }
@@ -210,6 +216,7 @@ impl Queues {
     // ANCHOR: drain_and_park
     /// Moves every wake that arrived through the channel into the local
     /// queue, without blocking.
+    #[inline]
     pub(crate) fn drain_channel(&self) {
         // Fast path: no bell, no mail (the common case: one load). A message
         // whose bell we miss here is not lost: its sender rings right after
@@ -236,11 +243,11 @@ impl Queues {
     /// holds, and never less than 1,024 keys, so a steady workload does not
     /// reallocate turn after turn. (It used to wait until the executor
     /// parked; an executor that is never idle kept the room forever.)
+    #[inline]
     pub(crate) fn trim(&self) {
-        const KEEP: usize = 1024;
         let mut local = self.local.borrow_mut();
-        if local.capacity() > KEEP && local.len() <= local.capacity() / 8 {
-            let keep = (local.len() * 2).max(KEEP);
+        if local.capacity() > KEEP_ROOM && local.len() <= local.capacity() / 8 {
+            let keep = (local.len() * 2).max(KEEP_ROOM);
             local.shrink_to(keep);
         }
     }

@@ -89,6 +89,7 @@ impl TaskId {
     /// instead of one per spawn (that one cost about 6 ns of the 95 ns a hop
     /// of `chained_spawn` took in `bench/`). The first thread to spawn gets
     /// 1, 2, 3, ...
+    #[inline]
     pub(crate) fn next() -> TaskId {
         thread_local! {
             /// The ids this thread may still hand out: `next..end`.
