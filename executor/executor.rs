@@ -82,6 +82,9 @@ pub(crate) struct Core {
     closed: Cell<bool>,
     /// Scratch space for the wakers of fired timers, reused every turn.
     fired: RefCell<Vec<Waker>>,
+    /// A weak reference to this very `Core`, for a `Sleep` to keep: it can
+    /// then register its timer with only a `&Core` in hand.
+    pub(crate) weak_self: std::rc::Weak<Core>,
 }
 
 impl Default for Executor {
@@ -115,7 +118,7 @@ impl Executor {
         let clock = Rc::new(clock);
         let trace = Rc::new(Recorder::new(clock.clone()));
         Executor {
-            core: Rc::new(Core {
+            core: Rc::new_cyclic(|weak_self| Core {
                 queues: Queues::new(trace.clone()),
                 tasks: RefCell::new(Slab::new()),
                 timers: RefCell::new(Wheel::new(0)),
@@ -124,6 +127,7 @@ impl Executor {
                 now: Cell::new(now),
                 closed: Cell::new(false),
                 fired: RefCell::new(Vec::new()),
+                weak_self: weak_self.clone(),
             }),
         }
     }

@@ -34,7 +34,7 @@ impl Instant {
 
     /// Now, on the running executor's clock (or the real clock outside one).
     pub fn now() -> Instant {
-        context::with_core(|core| match core {
+        context::with_core_fast(|core| match core {
             Some(core) => core.clock.now(),
             None => Instant::real_now(),
         })

@@ -18,7 +18,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::{Rc, Weak};
+use std::rc::Weak;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -46,7 +46,7 @@ use crate::wheel::{InsertError, TimerKey};
 /// If no busy-chef executor is running on this thread: the deadline is read
 /// from the executor's clock.
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = context::expect_core("busy_chef::time::sleep", |core| core.clock.now());
+    let now = context::expect_core_fast("busy_chef::time::sleep", |core| core.clock.now());
     Sleep::new(now + duration)
 }
 
@@ -126,7 +126,7 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // `Sleep` holds no self-references, so it is `Unpin`.
         let this = self.get_mut();
-        context::expect_core("polling a busy_chef::time::Sleep", |core| {
+        context::expect_core_fast("polling a busy_chef::time::Sleep", |core| {
             if this.deadline <= core.now() {
                 this.cancel_timer();
                 return Poll::Ready(());
@@ -136,7 +136,7 @@ impl Future for Sleep {
                 return Poll::Pending; // a deadline that never comes
             }
             if let Some(timer) = &this.timer {
-                let same_executor = std::ptr::eq(timer.core.as_ptr(), Rc::as_ptr(core));
+                let same_executor = std::ptr::eq(timer.core.as_ptr(), core);
                 if same_executor && core.timers.borrow_mut().set_waker(timer.key, cx.waker()) {
                     return Poll::Pending;
                 }
@@ -147,7 +147,7 @@ impl Future for Sleep {
                 Ok(key) => {
                     core.trace.timer_registered(key, this.deadline);
                     this.timer = Some(Registration {
-                        core: Rc::downgrade(core),
+                        core: core.weak_self.clone(),
                         key,
                     });
                     Poll::Pending
