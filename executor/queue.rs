@@ -135,6 +135,7 @@ pub(crate) struct Shared {
 impl Shared {
     /// Puts `key` into the queue: through the local door if this thread is
     /// running the executor that owns the task, else through the channel.
+    #[inline]
     pub(crate) fn schedule(&self, key: TaskKey) {
         let pushed_locally = context::with_running(|running| match running {
             Some(queues) if std::ptr::eq(queues.shared(), self) => {

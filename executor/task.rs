@@ -176,6 +176,7 @@ impl Header {
 
     // ANCHOR: wake
     /// ③ Queues the task unless it is queued already (or done).
+    #[inline]
     pub(crate) fn wake(&self) {
         // AcqRel: what the waking thread wrote before waking (a message, a
         // result) is visible to the executor after it clears the flag.
@@ -185,11 +186,13 @@ impl Header {
     }
 
     /// ② The executor is about to poll: from now on, a wake queues it again.
+    #[inline]
     pub(crate) fn clear_queued(&self) {
         self.queued.swap(false, Ordering::AcqRel);
     }
     // ANCHOR_END: wake
 
+    #[inline]
     fn is_queued(&self) -> bool {
         self.queued.load(Ordering::Acquire)
     }
@@ -197,6 +200,7 @@ impl Header {
     /// Can nothing ever wake this task? True if its `Arc` count shows no
     /// reference beyond the `owners` the executor holds itself (so no waker
     /// clone exists anywhere) and it is not queued. See `trace/warn.rs`.
+    #[inline]
     pub(crate) fn is_stranded(&self, strong_count: usize, owners: usize) -> bool {
         // The count is read first (by the caller). A clone that was woken and
         // then dropped on another thread set `queued` before its drop
@@ -327,6 +331,7 @@ pub(crate) trait JoinTarget<T> {
 
 impl<F: Future> Task<F> {
     /// How many `Arc`s own this task (the table, the handle, waker clones).
+    #[inline]
     fn strong_count(&self) -> usize {
         // SAFETY: every task lives in the `Arc<Task<F>>` that `Core::spawn`
         // made, so `self` is where that `Arc` points. `ManuallyDrop`: this
