@@ -256,7 +256,7 @@ impl Core {
         // the task runs (it may spawn, and the table's vector may then move
         // its `Arc`s), but the task itself stays where it is, in its own
         // allocation.
-        let task: *const dyn Runnable = match self.tasks.borrow().get(queued.slot) {
+        let this: *const dyn Runnable = match self.tasks.borrow().get(queued.slot) {
             Some(task) if queued.is_for(task.header().id) => Arc::as_ptr(task),
             _ => return, // finished already: a wake that came too late
         };
@@ -264,9 +264,13 @@ impl Core {
         // after `run` has returned, and `Executor::drop`, which cannot run
         // while `block_on` (our caller) borrows the executor.
         // SAFETY: so the table's `Arc` keeps the task alive while it runs.
-        let task = unsafe { &*task };
+        let task = unsafe { &*this };
         let key = task.header().key(); // with the whole id, for traces and warnings
-        match self.trace.poll(key, || task.run()) {
+                                       // SAFETY: `this` is `Arc::as_ptr` of the `Arc` that holds `task`.
+        match self
+            .trace
+            .poll(key, || unsafe { task.run(this.cast::<()>()) })
+        {
             RunOutcome::Waiting => {}
             RunOutcome::Stranded => warn::lost_waker(self, key), // nothing can wake it
             RunOutcome::Done(_) => {

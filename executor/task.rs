@@ -305,8 +305,14 @@ pub(crate) enum RunOutcome {
 /// A task seen by the executor's task table, whatever its future's type.
 pub(crate) trait Runnable: fmt::Debug {
     fn header(&self) -> &Header;
-    /// Polls the task once (or drops it, if it was aborted).
-    fn run(&self) -> RunOutcome;
+    /// Polls the task once (or drops it, if it was aborted). `this` is the
+    /// task's own address as `Arc::as_ptr` gave it, for the waker of the
+    /// poll (see `waker::waker_ref` for why `self` will not do).
+    ///
+    /// # Safety
+    ///
+    /// `this` must be `Arc::as_ptr` of the `Arc` that holds `self`.
+    unsafe fn run(&self, this: *const ()) -> RunOutcome;
     /// The executor is shutting down: drop the future, report "cancelled".
     fn shut_down(&self);
     /// The name given to `spawn_named`, if any.
@@ -331,13 +337,15 @@ pub(crate) trait JoinTarget<T> {
 
 impl<F: Future> Task<F> {
     /// How many `Arc`s own this task (the table, the handle, waker clones).
+    /// `this`: as in [`Runnable::run`], `Arc::as_ptr` of the task's `Arc`.
     #[inline]
-    fn strong_count(&self) -> usize {
-        // SAFETY: every task lives in the `Arc<Task<F>>` that `Core::spawn`
-        // made, so `self` is where that `Arc` points. `ManuallyDrop`: this
-        // view owns no reference, and must not give one back.
-        let this = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(self as *const Self) });
-        Arc::strong_count(&this)
+    fn strong_count(this: *const ()) -> usize {
+        // `ManuallyDrop`: this view owns no reference, and must not give one
+        // back.
+        // SAFETY: `this` came from `Arc::as_ptr` on the live `Arc<Task<F>>`
+        // (the promise `run` makes), so it may be turned back into one.
+        let task = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(this.cast::<Self>()) });
+        Arc::strong_count(&task)
     }
 
     /// A new task, with a `JoinHandle` (HANDLE) and queued.
@@ -474,7 +482,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
     }
 
     // ANCHOR: run
-    fn run(&self) -> RunOutcome {
+    unsafe fn run(&self, this: *const ()) -> RunOutcome {
         if self.has(flags::DONE) {
             return RunOutcome::Done(Ending::Cancelled);
         }
@@ -484,8 +492,9 @@ impl<F: Future + 'static> Runnable for Task<F> {
             return RunOutcome::Done(Ending::Cancelled);
         }
 
-        // SAFETY: every task lives in the `Arc` that `Core::spawn` made.
-        let waker = unsafe { waker::waker_ref(self) };
+        // SAFETY: `this` is `Arc::as_ptr` of this task's `Arc` (our caller's
+        // promise), as `waker_ref` requires.
+        let waker = unsafe { waker::waker_ref(this.cast::<Self>()) };
         let mut cx = Context::from_waker(&waker);
         assert!(
             !self.has(flags::RUNNING),
@@ -506,7 +515,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
             // Queued again already (a yield)? Then it is surely not stranded.
             // Else count: the task table holds it (and the handle, if any).
             Ok(Poll::Pending)
-                if !self.header.is_queued() && self.is_stranded(self.strong_count(), 1) =>
+                if !self.header.is_queued() && self.is_stranded(Self::strong_count(this), 1) =>
             {
                 RunOutcome::Stranded
             }

@@ -71,16 +71,22 @@ pub(crate) fn waker<T: Wakeable>(task: Arc<T>) -> Waker {
 ///
 /// # Safety
 ///
-/// `task` must live inside an `Arc<T>` allocation (its address is what
-/// `Arc::as_ptr` would give), because `clone` and `wake` treat the data
-/// pointer as one. Every task does: `Core::spawn` builds it with `Arc::new`.
-pub(crate) unsafe fn waker_ref<T: Wakeable>(task: &T) -> ManuallyDrop<Waker> {
-    let data = (task as *const T).cast::<()>();
+/// `task` must be a pointer that `Arc::as_ptr` gave for a live `Arc<T>`,
+/// because `clone` and `drop` treat the data pointer as one: `clone` raises
+/// the count stored just before `T`, and the last `drop` frees the whole
+/// allocation. The *same address* taken from a `&T` is not enough: a pointer
+/// made from a reference may only touch the bytes of that `T`, not the
+/// counts before it nor the allocation around it (Miri, Rust's checker for
+/// undefined behaviour, reports exactly that). Every task lives in an `Arc`
+/// (`Core::spawn` builds it with `Arc::new`), and `Core::run_task` passes
+/// the pointer down from `Arc::as_ptr`.
+pub(crate) unsafe fn waker_ref<T: Wakeable>(task: *const T) -> ManuallyDrop<Waker> {
+    let data = task.cast::<()>();
     // We borrow `task` for as long as the caller keeps the returned waker next
     // to it. The waker is wrapped in `ManuallyDrop`, so the vtable's `drop`
     // never runs for it and the reference count stays balanced.
-    // SAFETY: `data` points at a live `T` inside an `Arc` (the caller's
-    // promise), and this borrowed waker never releases a reference.
+    // SAFETY: `data` is a live `Arc<T>`'s pointer (the caller's promise), and
+    // this borrowed waker never releases a reference.
     ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) })
 }
 // ANCHOR_END: waker_ref
