@@ -265,12 +265,13 @@ impl Core {
         // while `block_on` (our caller) borrows the executor.
         // SAFETY: so the table's `Arc` keeps the task alive while it runs.
         let task = unsafe { &*this };
-        let key = task.header().key(); // with the whole id, for traces and warnings
-                                       // SAFETY: `this` is `Arc::as_ptr` of the `Arc` that holds `task`.
-        match self
-            .trace
-            .poll(key, || unsafe { task.run(this.cast::<()>()) })
-        {
+        // With the whole id, for traces and warnings.
+        let key = task.header().key();
+        let run = || {
+            // SAFETY: `this` is `Arc::as_ptr` of the `Arc` that holds `task`.
+            unsafe { task.run(this.cast::<()>()) }
+        };
+        match self.trace.poll(key, run) {
             RunOutcome::Waiting => {}
             RunOutcome::Stranded => warn::lost_waker(self, key), // nothing can wake it
             RunOutcome::Done(_) => {
