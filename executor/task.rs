@@ -354,7 +354,8 @@ impl<F: Future> Task<F> {
     /// boxed): then the compiler writes the fields straight into the `Arc`'s
     /// memory. Built piece by piece on the stack and copied, the copy read
     /// back bytes still in flight from the small writes that made them, and
-    /// the processor stalled on each: 25 % of `chained_spawn` in `bench/`.
+    /// the processor stalled on each: by `perf`'s samples, about a quarter
+    /// of a `chained_spawn` hop in `bench/` (chapter 15 tells the story).
     #[inline(always)]
     pub(crate) fn new(
         id: TaskId,
@@ -414,7 +415,7 @@ impl<F: Future> Task<F> {
     ///
     /// `#[inline(always)]`: `result` then stays in registers; passed to a
     /// call it went through the stack, and reading it back stalled like the
-    /// copy in [`Task::new`] (12 % of `chained_spawn`).
+    /// copy in [`Task::new`] (about a tenth of a `chained_spawn` hop).
     #[inline(always)]
     fn finish(&self, mut result: Result<F::Output, JoinError>) {
         debug_assert!(!self.has(flags::DONE), "finish runs once");
