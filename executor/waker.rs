@@ -59,7 +59,7 @@ pub(crate) fn waker<T: Wakeable>(task: Arc<T>) -> Waker {
     // that (see the four functions below), and all of them are thread-safe.
     // SAFETY: `data` came from `Arc::into_raw::<T>`, and `Vtable::<T>` upholds
     // `RawWaker`'s contract for it (explained just above).
-    unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) }
+    unsafe { Waker::from_raw(RawWaker::new(data, Vtable::<T>::get())) }
 }
 // ANCHOR_END: waker
 
@@ -87,7 +87,7 @@ pub(crate) unsafe fn waker_ref<T: Wakeable>(task: *const T) -> ManuallyDrop<Wake
     // never runs for it and the reference count stays balanced.
     // SAFETY: `data` is a live `Arc<T>`'s pointer (the caller's promise), and
     // this borrowed waker never releases a reference.
-    ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &Vtable::<T>::VTABLE)) })
+    ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, Vtable::<T>::get())) })
 }
 // ANCHOR_END: waker_ref
 
@@ -96,6 +96,19 @@ pub(crate) unsafe fn waker_ref<T: Wakeable>(task: *const T) -> ManuallyDrop<Wake
 struct Vtable<T>(PhantomData<T>);
 
 impl<T: Wakeable> Vtable<T> {
+    /// The one place every waker for a `T` gets its vtable from. A `const`
+    /// referred to from several places may become several copies at several
+    /// addresses, and `Waker::will_wake` compares addresses: a clone made
+    /// in `clone` and the borrowed waker of the next poll then looked like
+    /// wakers of different tasks, and a future that keeps its waker re-cloned
+    /// it on every poll (two atomic operations, for nothing). Not inlined,
+    /// so that there is one copy. Regression test:
+    /// `a_kept_waker_will_wake_the_next_polls_waker` in `tests/waker_queue.rs`.
+    #[inline(never)]
+    fn get() -> &'static RawWakerVTable {
+        &Self::VTABLE
+    }
+
     const VTABLE: RawWakerVTable =
         RawWakerVTable::new(Self::clone, Self::wake, Self::wake_by_ref, Self::drop);
 
@@ -105,7 +118,7 @@ impl<T: Wakeable> Vtable<T> {
         // live `Arc<T>` (see `waker` and `waker_ref`), and the waker we are
         // cloning keeps that allocation alive for the duration of this call.
         unsafe { Arc::increment_strong_count(data.cast::<T>()) };
-        RawWaker::new(data, &Self::VTABLE)
+        RawWaker::new(data, Self::get())
     }
 
     /// `waker.wake()`: queue the task, then give up this waker's reference.

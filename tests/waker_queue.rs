@@ -360,3 +360,46 @@ fn debug_output_names_tasks_and_state() {
     assert!(text.contains("timers: 1"), "{text}");
     assert!(format!("{handle:?}").contains("finished: false"));
 }
+
+/// Regression test: `will_wake` used to say `false` for a task's own waker.
+/// The borrowed waker of each poll and a clone of it got their vtable from
+/// two different places in the code, and the compiler may give a `const`
+/// one copy per place: same functions, two addresses. A future that keeps
+/// its waker and re-clones it only when `will_wake` says no (`AtomicWaker`,
+/// the bench's mailbox) then cloned it on every poll: two atomic operations
+/// each time, for nothing. Every waker now takes its vtable from one
+/// function. Each future type below is a distinct task type, as in real
+/// programs. The bug showed only in release builds (debug builds share one
+/// copy of generic code), so `.ci/run` runs this file with `--release` too.
+#[test]
+fn a_kept_waker_will_wake_the_next_polls_waker() {
+    fn keeps_its_waker() -> impl Future<Output = bool> {
+        let mut kept: Option<Waker> = None;
+        let mut polls = 0;
+        poll_fn(move |cx| {
+            polls += 1;
+            if polls == 3 {
+                return Poll::Ready(kept.as_ref().unwrap().will_wake(cx.waker()));
+            }
+            if kept.is_none() {
+                kept = Some(cx.waker().clone());
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+    }
+    let results = Executor::simulated().block_on(async {
+        let a = spawn(keeps_its_waker());
+        let b = spawn(async { keeps_its_waker().await });
+        let c = spawn(async {
+            yield_now().await;
+            keeps_its_waker().await
+        });
+        [a.await.unwrap(), b.await.unwrap(), c.await.unwrap()]
+    });
+    assert_eq!(
+        results,
+        [true, true, true],
+        "a task's kept waker will wake it"
+    );
+}
