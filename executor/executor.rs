@@ -256,17 +256,22 @@ impl Core {
         // the task runs (it may spawn, and the table's vector may then move
         // its `Arc`s), but the task itself stays where it is, in its own
         // allocation.
-        let this: *const dyn Runnable = match self.tasks.borrow().get(queued.slot) {
-            Some(task) if queued.is_for(task.header().id) => Arc::as_ptr(task),
-            _ => return, // finished already: a wake that came too late
+        let tasks = self.tasks.borrow();
+        let Some(task) = tasks.get(queued.slot) else {
+            return; // finished already: a wake that came too late
         };
+        let header = task.header();
+        if !queued.is_for(header.id) {
+            return; // the slot holds a newer task: a late wake, again
+        }
+        let key = header.key(); // with the whole id, for traces and warnings
+        let this: *const dyn Runnable = Arc::as_ptr(task);
+        drop(tasks);
         // Only two places take a task out of the table: the `remove` below,
         // after `run` has returned, and `Executor::drop`, which cannot run
         // while `block_on` (our caller) borrows the executor.
         // SAFETY: so the table's `Arc` keeps the task alive while it runs.
         let task = unsafe { &*this };
-        // With the whole id, for traces and warnings.
-        let key = task.header().key();
         let run = || {
             // SAFETY: `this` is `Arc::as_ptr` of the `Arc` that holds `task`.
             unsafe { task.run(this.cast::<()>()) }
