@@ -232,7 +232,7 @@ impl Core {
         self.trace.spawned(id, name.as_deref());
         let shared = self.queues.shared_arc().clone();
         let name = name.map(Box::new);
-        let task = Arc::new(Task::new(id, slot, shared, name, future));
+        let task = Task::new_in_arc(id, slot, shared, name, future);
         if self.closed.get() {
             // Shutting down: the future is dropped at once and the handle
             // reports "cancelled".

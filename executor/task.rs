@@ -348,16 +348,40 @@ impl<F: Future> Task<F> {
         Arc::strong_count(&task)
     }
 
-    /// A new task, with a `JoinHandle` (HANDLE) and queued.
+    /// `Arc::new(Task::new(..))`, without the copy: a new task, with a
+    /// `JoinHandle` (HANDLE) and queued, in its `Arc`.
     ///
-    /// `#[inline(always)]`, and every argument ready-made (the name already
-    /// boxed): then the compiler writes the fields straight into the `Arc`'s
-    /// memory. Built piece by piece on the stack and copied, the copy read
-    /// back bytes still in flight from the small writes that made them, and
-    /// the processor stalled on each: by `perf`'s samples, about a quarter
-    /// of a `chained_spawn` hop in `bench/` (chapter 15 tells the story).
+    /// `Arc::new(value)` makes the value first (on the stack, from small
+    /// writes: an 8-byte id, a 4-byte slot, 1-byte flags) and copies it into
+    /// the heap once the memory is allocated. The copy reads back, in 16-byte
+    /// pieces, bytes still in flight from those small writes, and the
+    /// processor stalls on each: by `perf`'s samples, about a quarter of a
+    /// `chained_spawn` hop in `bench/` (chapter 15 tells the story). So:
+    /// allocate first, then write the task into place. `#[inline(always)]`,
+    /// and every argument ready-made (the name already boxed), so that the
+    /// compiler can write each field straight into the heap.
     #[inline(always)]
-    pub(crate) fn new(
+    pub(crate) fn new_in_arc(
+        id: TaskId,
+        slot: u32,
+        shared: Arc<Shared>,
+        name: Option<Box<TaskName>>,
+        future: F,
+    ) -> Arc<Self> {
+        let arc = Arc::<Self>::new_uninit();
+        let place = Arc::as_ptr(&arc).cast_mut().cast::<Self>();
+        // SAFETY: the `Arc` was made on the line above, so nothing else can
+        // see its memory yet; writing the task into it is what
+        // `Arc::get_mut(&mut arc).unwrap().write(..)` does, minus `get_mut`'s
+        // check that we are alone, an atomic compare-and-swap (measured: it
+        // cost more than the copy it saves).
+        unsafe { place.write(Task::new(id, slot, shared, name, future)) };
+        // SAFETY: written just above.
+        unsafe { arc.assume_init() }
+    }
+
+    #[inline(always)]
+    fn new(
         id: TaskId,
         slot: u32,
         shared: Arc<Shared>,
