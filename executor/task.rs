@@ -439,7 +439,8 @@ impl<F: Future> Task<F> {
     ///
     /// `#[inline(always)]`: `result` then stays in registers; passed to a
     /// call it went through the stack, and reading it back stalled like the
-    /// copy in [`Task::new`] (about a tenth of a `chained_spawn` hop).
+    /// copy that [`Task::new_in_arc`] avoids (about a tenth of a
+    /// `chained_spawn` hop).
     #[inline(always)]
     fn finish(&self, mut result: Result<F::Output, JoinError>) {
         debug_assert!(!self.has(flags::DONE), "finish runs once");
