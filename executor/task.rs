@@ -370,11 +370,11 @@ impl<F: Future> Task<F> {
     ) -> Arc<Self> {
         let arc = Arc::<Self>::new_uninit();
         let place = Arc::as_ptr(&arc).cast_mut().cast::<Self>();
-        // SAFETY: the `Arc` was made on the line above, so nothing else can
-        // see its memory yet; writing the task into it is what
+        // Writing the task into it is what
         // `Arc::get_mut(&mut arc).unwrap().write(..)` does, minus `get_mut`'s
         // check that we are alone, an atomic compare-and-swap (measured: it
         // cost more than the copy it saves).
+        // SAFETY: the `Arc` was made just above: nothing else sees its memory.
         unsafe { place.write(Task::new(id, slot, shared, name, future)) };
         // SAFETY: written just above.
         unsafe { arc.assume_init() }
