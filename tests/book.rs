@@ -38,13 +38,13 @@
 //! definitions. A `\{{#include ...}}` (escaped, shown literally by mdbook) is
 //! not an include.
 
-mod common;
+mod book_support;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{check_or_bless, root, run_example};
+use book_support::{check_or_bless, root, run_example};
 
 // ---------------------------------------------------------------------------
 // Reading the book's Markdown

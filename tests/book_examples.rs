@@ -6,9 +6,9 @@
 //! under `book/src/generated/` that the chapter includes.
 //! `BUSY_CHEF_BLESS=1 cargo test --test book_examples` rewrites those files.
 
-mod common;
+mod book_support;
 
-use common::{check_or_bless, run_example};
+use book_support::{check_or_bless, run_example};
 
 /// The course program's output (from `gather --simulated`), without the
 /// final "Took ..." line.
@@ -170,7 +170,7 @@ fn desugared_prints_what_gather_prints() {
 
 /// Runs an example with `BUSY_CHEF_TRACE` set to `value`; returns stderr.
 fn run_traced(name: &str, args: &[&str], value: &str) -> String {
-    let output = std::process::Command::new(common::example_binary(name))
+    let output = std::process::Command::new(book_support::example_binary(name))
         .args(args)
         .env("BUSY_CHEF_TRACE", value)
         .output()
@@ -341,7 +341,7 @@ fn combinators_example() {
 #[test]
 fn python_prints_what_rust_prints() {
     use std::process::Command;
-    let script = common::root().join("book/python/gather.py");
+    let script = book_support::root().join("book/python/gather.py");
     let output = match Command::new("python3").arg(&script).output() {
         Ok(output) => output,
         Err(e) => {
@@ -506,7 +506,7 @@ fn exercise_solutions_pass_their_checks() {
 fn exercises_fail_until_solved() {
     for name in EXERCISES {
         let output =
-            std::process::Command::new(common::example_binary(&format!("exercise_{name}")))
+            std::process::Command::new(book_support::example_binary(&format!("exercise_{name}")))
                 .output()
                 .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -519,7 +519,7 @@ fn exercises_fail_until_solved() {
 
 /// The text between `// ANCHOR: name` and `// ANCHOR_END: name` in `file`.
 fn anchored(file: &str, name: &str) -> String {
-    let text = std::fs::read_to_string(common::root().join(file)).unwrap();
+    let text = std::fs::read_to_string(book_support::root().join(file)).unwrap();
     let start = format!("// ANCHOR: {name}\n");
     let end = format!("// ANCHOR_END: {name}");
     let from = text

@@ -53,12 +53,12 @@
 //! chapter says of this figure in particular (run 3's dough is polled twice)
 //! must hold. To draw a fresh figure anyway, delete the two files and bless.
 
-mod common;
+mod book_support;
 
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{check_or_bless, example_binary, root};
+use book_support::{check_or_bless, example_binary, root};
 
 /// The blocking-poll threshold for the example's run, in milliseconds.
 const WARN_BLOCKING_MS: &str = "50";

@@ -7,7 +7,7 @@
 //! Without gdb the test is skipped with a note, except in CI (`CI` set), where
 //! a missing gdb fails it: `.ci/run` installs gdb.
 
-mod common;
+mod book_support;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -72,11 +72,11 @@ fn gdb_walkthrough_stops_in_the_order_the_book_describes() {
         eprintln!("note: gdb not found; skipping the debugger walkthrough test");
         return;
     };
-    let example = common::example_binary("gather");
+    let example = book_support::example_binary("gather");
     let output = Command::new(rust_gdb)
         .arg("-batch")
         .arg("-x")
-        .arg(common::root().join("book/gdb/gather.gdb"))
+        .arg(book_support::root().join("book/gdb/gather.gdb"))
         .arg("--args")
         .arg(&example)
         .arg("--simulated")
@@ -119,5 +119,5 @@ fn gdb_walkthrough_stops_in_the_order_the_book_describes() {
             "missing {state:?}:\n{transcript}"
         );
     }
-    common::check_or_bless("book/src/generated/gdb-gather.txt", &normalise(&transcript));
+    book_support::check_or_bless("book/src/generated/gdb-gather.txt", &normalise(&transcript));
 }

@@ -15,9 +15,9 @@
 //! It also writes `book/src/generated/download.txt`: the start and the
 //! summary, with the ports and the total time masked.
 
-mod common;
+mod book_support;
 
-use common::{check_or_bless, run_example};
+use book_support::{check_or_bless, run_example};
 
 /// Files the example serves: name, size in KiB, delay in seconds, whole?
 const FILES: [(&str, usize, f64, bool); 4] = [

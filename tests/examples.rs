@@ -1,11 +1,11 @@
 //! The two seed examples behave as the course says: lines in order, and the
 //! total (simulated) time is the longest task, not the sum.
 
-mod common;
+mod book_support;
 
 #[test]
 fn gather_prints_the_course_lines_in_order_and_takes_the_longest_download() {
-    let out = common::run_example("gather", &["--simulated"]);
+    let out = book_support::run_example("gather", &["--simulated"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[..6],
@@ -25,7 +25,7 @@ fn gather_prints_the_course_lines_in_order_and_takes_the_longest_download() {
 
 #[test]
 fn chef_cooks_one_by_one_then_all_at_once() {
-    let out = common::run_example("chef", &["--simulated"]);
+    let out = book_support::run_example("chef", &["--simulated"]);
     let position = |needle: &str, from: usize| {
         out[from..]
             .find(needle)

@@ -6,7 +6,7 @@
 //! `book/src/generated/` (`BUSY_CHEF_BLESS=1 cargo test --test trace`
 //! rewrites them).
 
-mod common;
+mod book_support;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -16,10 +16,10 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use book_support::{check_or_bless, example_binary};
 use busy_chef::time::{sleep, timeout};
 use busy_chef::trace::{Ending, PollResult, Trace, WakeSource, What};
 use busy_chef::{spawn_named, yield_now, Executor, TaskId};
-use common::{check_or_bless, example_binary};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -131,7 +131,7 @@ fn generated_gather_timeline_and_svg() {
 #[test]
 fn generated_chef_timeline_and_svg() {
     let path = temp_path("chef.svg");
-    let out = common::run_example("chef", &["--simulated", "--svg", path.to_str().unwrap()]);
+    let out = book_support::run_example("chef", &["--simulated", "--svg", path.to_str().unwrap()]);
     let start = out.find("Timelines").expect("chef ends with its timelines");
     let end = out.find("\nwrote ").expect("chef says it wrote the SVG");
     let timelines = &out[start..end + 1];

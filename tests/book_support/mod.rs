@@ -1,5 +1,13 @@
-//! Helpers shared by the integration tests: run an example, compare output
-//! with a checked-in file (or regenerate it).
+//! Running the compiled examples and checking what they print against the
+//! files the book includes.
+//!
+//! The book shows no output that a test did not produce: a test runs an
+//! example ([`run_example`], or [`example_binary`] to drive it itself), checks
+//! what the chapter claims, and hands the text to [`check_or_bless`], which
+//! compares it with the checked-in file under `book/src/generated/` or, with
+//! `BUSY_CHEF_BLESS=1`, rewrites that file.
+// Each test crate includes this module and uses only part of it; the rest
+// would warn as unused in that crate.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
