@@ -6,7 +6,7 @@
 //! In every case: the future is dropped exactly once and never polled again,
 //! its timers leave the wheel, and whoever awaits the handle is told.
 
-mod support;
+mod probes;
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use busy_chef::time::{sleep, sleep_until, timeout, Instant, Sleep};
 use busy_chef::{spawn, yield_now, Executor, JoinHandle};
-use support::{live_tasks, pending_timers, poll_once, Counter, ProbeState};
+use probes::{live_tasks, pending_timers, poll_once, Counter, ProbeState};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)

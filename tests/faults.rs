@@ -11,7 +11,7 @@
 //! The panics in these tests are deliberate; their messages on stderr are
 //! expected.
 
-mod support;
+mod probes;
 
 use std::cell::RefCell;
 use std::future::{pending, poll_fn, Future};
@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use busy_chef::time::{sleep, Instant};
 use busy_chef::{spawn, yield_now, Executor, JoinHandle};
-use support::{live_tasks, panic_message, pending_timers, poll_once, Counter, ProbeState};
+use probes::{live_tasks, panic_message, pending_timers, poll_once, Counter, ProbeState};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -195,13 +195,13 @@ fn block_on_function_main_panic_drops_the_spawned_tasks_once() {
 
 /// Ready with its output at the first poll; panics when dropped afterwards.
 struct ReadyThenPanicOnDrop {
-    output: Option<support::DropToken>,
+    output: Option<probes::DropToken>,
     _bomb: PanicOnDrop,
 }
 
 impl Future for ReadyThenPanicOnDrop {
-    type Output = support::DropToken;
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<support::DropToken> {
+    type Output = probes::DropToken;
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<probes::DropToken> {
         Poll::Ready(self.output.take().expect("polled after Ready"))
     }
 }
@@ -822,7 +822,7 @@ fn task_that_owns_its_own_join_handle_is_freed() {
     let futures = Counter::new();
     let mut slots = Vec::new();
     for complete in [true, false] {
-        let slot: Rc<RefCell<Option<JoinHandle<support::DropToken>>>> = Rc::default();
+        let slot: Rc<RefCell<Option<JoinHandle<probes::DropToken>>>> = Rc::default();
         let in_task = slot.clone();
         let (output, future_token) = (outputs.token(), futures.token());
         let handle = exec.spawn(async move {

@@ -11,7 +11,7 @@
 //! (`BUSY_CHEF_MEMCHECK=1`, set by `.ci/memcheck.sh`) it is 20,000, since
 //! valgrind runs ~50 times slower.
 
-mod support;
+mod probes;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::{poll_fn, Future};
@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use busy_chef::time::{sleep, Instant, Sleep};
 use busy_chef::Executor;
-use support::pending_timers;
+use probes::pending_timers;
 
 struct Counting;
 

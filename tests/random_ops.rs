@@ -25,7 +25,7 @@
 //! (`BUSY_CHEF_SEED` runs that one seed; without it, [`ROUNDS`] rounds are
 //! run from the fixed seed.) A failure names its seed.
 
-mod support;
+mod probes;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use busy_chef::time::{sleep, timeout, Instant};
 use busy_chef::{spawn, yield_now, Executor, JoinHandle};
-use support::{live_tasks, pending_timers, poll_once};
+use probes::{live_tasks, pending_timers, poll_once};
 
 const FIXED_SEED: u64 = 0x005E_ED0F_B05C_4EF5;
 const ROUNDS: u64 = 40;

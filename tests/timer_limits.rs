@@ -8,7 +8,7 @@
 //! to check "never early" against the operating system's clock.
 //! (One million timers at once: `tests/million_timers.rs`.)
 
-mod support;
+mod probes;
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use busy_chef::time::{interval, sleep, sleep_until, timeout, Instant};
 use busy_chef::{spawn, Executor};
-use support::{pending_timers, poll_once};
+use probes::{pending_timers, poll_once};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)

@@ -1,6 +1,16 @@
-//! Small tools for the fault, cancellation and timer tests (issue 7): drop
-//! counters, a probe future that counts its polls, a one-shot poll, and a
-//! look at how many timers an executor holds.
+//! Instruments for watching the executor from outside, so a test can assert
+//! what it did to a future rather than guess from timing:
+//!
+//! * [`Counter`] and [`DropToken`]: count drops, to check that every task
+//!   and every output is dropped exactly once;
+//! * [`ProbeState`] and its [`Probe`] future: count polls, keep the latest
+//!   waker, complete on demand, and fail if polled after `Ready`;
+//! * [`poll_once`]: poll a future by hand, with a waker that does nothing;
+//! * [`pending_timers`] and [`live_tasks`]: how many timers and tasks an
+//!   [`Executor`] holds, read from its `Debug` output (the public API does
+//!   not expose them, and a leak shows up there first).
+// Each test crate includes this module and uses only part of it; the rest
+// would warn as unused in that crate.
 #![allow(dead_code)]
 
 use std::cell::{Cell, RefCell};
