@@ -6,6 +6,7 @@
 //! In every case: the future is dropped exactly once and never polled again,
 //! its timers leave the wheel, and whoever awaits the handle is told.
 
+mod millis;
 mod probes;
 
 use std::cell::RefCell;
@@ -17,11 +18,8 @@ use std::time::Duration;
 
 use busy_chef::time::{sleep, sleep_until, timeout, Instant, Sleep};
 use busy_chef::{spawn, yield_now, Executor, JoinHandle};
+use millis::ms;
 use probes::{live_tasks, pending_timers, poll_once, Counter, ProbeState};
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn now_ms() -> u128 {
     Instant::now().since_origin().as_millis()

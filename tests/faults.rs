@@ -11,6 +11,8 @@
 //! The panics in these tests are deliberate; their messages on stderr are
 //! expected.
 
+mod millis;
+mod panic_payload;
 mod probes;
 
 use std::cell::RefCell;
@@ -26,11 +28,9 @@ use std::time::Duration;
 
 use busy_chef::time::{sleep, Instant};
 use busy_chef::{spawn, yield_now, Executor, JoinHandle};
-use probes::{live_tasks, panic_message, pending_timers, poll_once, Counter, ProbeState};
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
+use millis::ms;
+use panic_payload::panic_message;
+use probes::{live_tasks, pending_timers, poll_once, Counter, ProbeState};
 
 /// Panics when dropped (unless the thread is already unwinding, which would
 /// abort the process).
@@ -71,7 +71,7 @@ fn task_panic_is_caught_reported_and_the_others_carry_on() {
         err.to_string().ends_with("panicked: burnt the toast"),
         "{err}"
     );
-    assert_eq!(panic_message(&*err.into_panic()), "burnt the toast");
+    assert_eq!(panic_message(err.into_panic()), "burnt the toast");
     assert_eq!(good.unwrap(), 7, "the other task finished normally");
     assert_eq!(
         bad_drops.get(),
@@ -137,7 +137,7 @@ fn main_future_panic_propagates_after_cleanup_and_the_executor_stays_usable() {
     }));
 
     let payload = result.expect_err("the panic reaches block_on's caller");
-    assert_eq!(panic_message(&*payload), "the main future burnt");
+    assert_eq!(panic_message(payload), "the main future burnt");
     // Cleanup happened before the caller saw the panic: the main future's
     // state (its token and its one-hour `Sleep`) is dropped, its timer freed.
     assert_eq!(main_drops.get(), 1);
@@ -221,7 +221,7 @@ fn future_whose_drop_panics_after_completing_reports_the_panic() {
     let err = result.expect_err("the destructor's panic is the task's result");
     assert!(err.is_panic());
     assert_eq!(
-        panic_message(&*err.into_panic()),
+        panic_message(err.into_panic()),
         "the pan exploded while being put away"
     );
     assert_eq!(output_drops.get(), 1, "the output was dropped, once");
@@ -312,7 +312,7 @@ fn main_future_whose_drop_panics_propagates_and_the_executor_stays_usable() {
         })
     }));
     assert_eq!(
-        panic_message(&*result.unwrap_err()),
+        panic_message(result.unwrap_err()),
         "main future's destructor"
     );
     assert_eq!(exec.block_on(async { 2 }), 2);
@@ -779,7 +779,7 @@ fn panicking_timer_waker_propagates_but_loses_no_other_wake() {
             sleep(ms(20)).await;
         })
     }));
-    assert_eq!(panic_message(&*result.unwrap_err()), "a waker that panics");
+    assert_eq!(panic_message(result.unwrap_err()), "a waker that panics");
     // The three sleepers were woken in the same batch; they finish now.
     exec.block_on(async { sleep(ms(1)).await });
     assert_eq!(done.get(), 3, "a wake in the panicking batch was lost");
@@ -798,7 +798,7 @@ fn panicking_awaiter_waker_propagates_and_the_executor_stays_usable() {
         .poll(&mut Context::from_waker(&waker))
         .is_pending());
     let result = catch_unwind(AssertUnwindSafe(|| exec.block_on(yield_now())));
-    assert_eq!(panic_message(&*result.unwrap_err()), "a waker that panics");
+    assert_eq!(panic_message(result.unwrap_err()), "a waker that panics");
     assert!(handle.is_finished());
     assert!(matches!(poll_once(&mut handle), Poll::Ready(Ok(7))));
     assert_eq!(
@@ -897,7 +897,7 @@ fn block_on_inside_a_destructor_during_shutdown_is_refused_and_reported() {
     match poll_once(&mut handle) {
         Poll::Ready(Err(err)) => {
             assert!(err.is_panic());
-            assert!(panic_message(&*err.into_panic()).contains("block_on was called inside"));
+            assert!(panic_message(err.into_panic()).contains("block_on was called inside"));
         }
         other => panic!("expected the nested block_on's panic, got {other:?}"),
     }

@@ -8,6 +8,7 @@
 //! to check "never early" against the operating system's clock.
 //! (One million timers at once: `tests/million_timers.rs`.)
 
+mod millis;
 mod probes;
 
 use std::cell::RefCell;
@@ -21,11 +22,8 @@ use std::time::Duration;
 
 use busy_chef::time::{interval, sleep, sleep_until, timeout, Instant};
 use busy_chef::{spawn, Executor};
+use millis::ms;
 use probes::{pending_timers, poll_once};
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn now() -> Duration {
     Instant::now().since_origin()

@@ -2,6 +2,8 @@
 //! wheel's far levels, `timeout`, `interval`, and `join_all`'s per-child wakers.
 //! Everything runs on the simulated clock: exact and instant.
 
+mod millis;
+
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -11,10 +13,7 @@ use std::time::Duration;
 
 use busy_chef::time::{interval, sleep, sleep_until, timeout, Instant};
 use busy_chef::{join_all, spawn, yield_now, Executor};
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
+use millis::ms;
 
 #[test]
 fn ten_thousand_timers_fire_in_deadline_order() {

@@ -7,6 +7,7 @@
 //! rewrites them).
 
 mod book_support;
+mod panic_payload;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -20,6 +21,7 @@ use book_support::{check_or_bless, example_binary};
 use busy_chef::time::{sleep, timeout};
 use busy_chef::trace::{Ending, PollResult, Trace, WakeSource, What};
 use busy_chef::{spawn_named, yield_now, Executor, TaskId};
+use panic_payload::panic_message;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -53,14 +55,6 @@ impl Future for Parked {
         *self.slot.borrow_mut() = Some(cx.waker().clone());
         Poll::Pending
     }
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }
 
 fn name_of(trace: &Trace, id: TaskId) -> String {

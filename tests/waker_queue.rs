@@ -3,6 +3,8 @@
 //! gets one more poll, late wakes do nothing, ids are never reused, and the
 //! loop is fair.
 
+mod panic_payload;
+
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -13,6 +15,7 @@ use std::time::Duration;
 
 use busy_chef::time::{sleep, Instant};
 use busy_chef::{spawn, yield_now, Executor};
+use panic_payload::panic_message;
 
 /// A future that records each poll in a log and hands out its waker, and is
 /// ready once `ready` is set.
@@ -242,14 +245,6 @@ fn spawn_from_inside_a_task() {
         outer.await.unwrap() * 2
     });
     assert_eq!(total, 42);
-}
-
-/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(message) => *message,
-        Err(payload) => payload.downcast_ref::<&str>().unwrap().to_string(),
-    }
 }
 
 #[test]

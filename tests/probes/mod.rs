@@ -164,12 +164,3 @@ pub fn live_tasks(exec: &Executor) -> usize {
         .parse()
         .unwrap_or_else(|_| panic!("task count is not a number: {text}"))
 }
-
-/// The message of a caught panic payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "<not a string>".to_string())
-}
