@@ -12,6 +12,7 @@
 //! valgrind runs ~50 times slower.
 
 mod probes;
+mod xorshift;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::{poll_fn, Future};
@@ -24,6 +25,7 @@ use std::time::Duration;
 use busy_chef::time::{sleep, Instant, Sleep};
 use busy_chef::Executor;
 use probes::pending_timers;
+use xorshift::Rng;
 
 struct Counting;
 
@@ -101,18 +103,16 @@ fn timer_count() -> usize {
 /// Deadlines (ms from now) spread over levels 0 to 3 (up to 5 min: few
 /// distinct ticks, so the simulated clock stops at most 300,000 times), with one in a
 /// thousand in levels 4 and 5 and one in ten thousand beyond the wheel.
-fn deadlines(n: usize, mut seed: u64) -> Vec<u64> {
+fn deadlines(n: usize, seed: u64) -> Vec<u64> {
+    let mut rng = Rng::new(seed);
     (0..n)
         .map(|i| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
             let range = match i % 10_000 {
                 0 => 1 << 40,
                 r if r % 1000 == 0 => 1 << 35,
                 _ => 300_000,
             };
-            1 + seed % range
+            1 + rng.below(range)
         })
         .collect()
 }

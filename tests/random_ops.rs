@@ -26,6 +26,7 @@
 //! run from the fixed seed.) A failure names its seed.
 
 mod probes;
+mod xorshift;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -39,32 +40,12 @@ use std::time::Duration;
 use busy_chef::time::{sleep, timeout, Instant};
 use busy_chef::{spawn, yield_now, Executor, JoinHandle};
 use probes::{live_tasks, pending_timers, poll_once};
+use xorshift::Rng;
 
 const FIXED_SEED: u64 = 0x005E_ED0F_B05C_4EF5;
 const ROUNDS: u64 = 40;
 const STEPS: usize = 250;
 const DELIBERATE: &str = "random_ops: deliberate panic";
-
-/// xorshift64: tiny, deterministic, good enough to pick test steps.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.max(1))
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn percent(&mut self, p: u64) -> bool {
-        self.below(100) < p
-    }
-}
 
 // ---------------------------------------------------------------------------
 // What the tasks do
@@ -487,7 +468,7 @@ fn pick(rng: &mut Rng, candidates: &[usize]) -> Option<usize> {
     if candidates.is_empty() {
         None
     } else {
-        Some(candidates[rng.below(candidates.len() as u64) as usize])
+        Some(candidates[rng.index(candidates.len())])
     }
 }
 

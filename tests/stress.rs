@@ -18,6 +18,8 @@
 //! `BUSY_CHEF_STRESS=N` to multiply the number of tasks and signals by `N`,
 //! e.g. `BUSY_CHEF_STRESS=20 cargo test --release --test stress`.
 
+mod xorshift;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -28,6 +30,7 @@ use std::time::Duration;
 use busy_chef::time::{interval, sleep};
 use busy_chef::{join_all, spawn, Executor};
 use futures_lite::future;
+use xorshift::Rng;
 
 /// How long the whole run may take before it counts as hung.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -39,23 +42,6 @@ fn scale() -> usize {
             panic!("BUSY_CHEF_STRESS must be a whole number ≥ 1, not {value:?}")
         }),
         Err(_) => 1,
-    }
-}
-
-/// xorshift64*: a small deterministic random source per thread.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 
@@ -151,12 +137,12 @@ fn stress(executor: Executor, sizes: Sizes, seed: u64) {
         .map(|t| {
             let (mailboxes, stop) = (mailboxes.clone(), stop.clone());
             std::thread::spawn(move || {
-                let mut rng = Rng(seed ^ (0x9E37_79B9 * (t as u64 + 1)));
+                let mut rng = Rng::new(seed ^ (0x9E37_79B9 * (t as u64 + 1)));
                 let (mut signals, mut spurious) = (0u64, 0u64);
                 // Bounded: the test stops us, or we give up.
                 let give_up = std::time::Instant::now() + PATIENCE;
                 while !stop.load(Ordering::SeqCst) && std::time::Instant::now() < give_up {
-                    let mailbox = &mailboxes[rng.below(mailboxes.len())];
+                    let mailbox = &mailboxes[rng.index(mailboxes.len())];
                     let is_signal = rng.below(8) != 0;
                     if is_signal {
                         mailbox.signals.fetch_add(1, Ordering::Release);
