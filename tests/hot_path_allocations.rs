@@ -6,55 +6,21 @@
 //! made on the test's own thread count (the test harness's threads allocate
 //! at times of their own choosing).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod counting_allocator;
+
 use std::time::Duration;
 
 use busy_chef::time::sleep;
 use busy_chef::{spawn, yield_now, Executor};
-
-struct Counting;
-
-thread_local! {
-    // `const`-initialised and without a destructor: reading it never
-    // allocates, so the allocator may use it.
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-fn allocations_so_far() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; we only
-// count the calls that hand out memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use counting_allocator::{allocations_on_this_thread, CountingAllocator};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 fn allocations_during<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    let before = allocations_so_far();
+    let before = allocations_on_this_thread();
     let result = f();
-    (allocations_so_far() - before, result)
+    (allocations_on_this_thread() - before, result)
 }
 
 /// 100 tasks that each yield `yields` times and sleep `sleeps` times.

@@ -11,68 +11,24 @@
 //! (`BUSY_CHEF_MEMCHECK=1`, set by `.ci/memcheck.sh`) it is 20,000, since
 //! valgrind runs ~50 times slower.
 
+mod counting_allocator;
 mod probes;
 mod xorshift;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use busy_chef::time::{sleep, Instant, Sleep};
 use busy_chef::Executor;
+use counting_allocator::{live_bytes, peak_bytes, reset_peak, CountingAllocator};
 use probes::pending_timers;
 use xorshift::Rng;
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(live, Ordering::Relaxed);
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; we only count sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            grew(new_size);
-        }
-        new
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// One waker shared by every timer: records the executor's clock (in ms)
 /// each time it is woken. It is woken on the executor's thread, inside the
@@ -128,8 +84,7 @@ async fn one_round(exec: &Executor, deadlines: &[u64]) -> usize {
     let waker = Waker::from(log.clone());
     let mut cx = Context::from_waker(&waker);
 
-    let baseline = LIVE.load(Ordering::Relaxed);
-    PEAK.store(baseline, Ordering::Relaxed);
+    let baseline = reset_peak();
     let mut sleeps: Vec<Sleep> = deadlines
         .iter()
         .map(|&d| busy_chef::time::sleep_until(start + Duration::from_millis(d)))
@@ -138,7 +93,7 @@ async fn one_round(exec: &Executor, deadlines: &[u64]) -> usize {
         assert!(Pin::new(s).poll(&mut cx).is_pending());
     }
     assert_eq!(pending_timers(exec), n, "every timer is in the wheel");
-    let peak = PEAK.load(Ordering::Relaxed) - baseline;
+    let peak = peak_bytes() - baseline;
 
     let last = *deadlines.iter().max().unwrap();
     sleep(Duration::from_millis(last + 1)).await;
@@ -169,16 +124,16 @@ async fn one_round(exec: &Executor, deadlines: &[u64]) -> usize {
 fn one_million_timers_at_once_none_lost_memory_bounded() {
     let n = timer_count();
     let exec = Executor::simulated();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live_bytes();
     let real = std::time::Instant::now();
 
     let (first_peak, kept_after_first, kept_after_second) = exec.block_on(async {
         let peak = one_round(&exec, &deadlines(n, 0x9E37_79B9_7F4A_7C15)).await;
-        let kept_after_first = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+        let kept_after_first = live_bytes().saturating_sub(before);
         // A tenth as many again: more than the room the first round left if
         // freed slots were not reused (the wheel's `Vec` would grow).
         one_round(&exec, &deadlines(n / 10, 0xD1B5_4A32_D192_ED03)).await;
-        let kept_after_second = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+        let kept_after_second = live_bytes().saturating_sub(before);
         (peak, kept_after_first, kept_after_second)
     });
 
@@ -201,7 +156,7 @@ fn one_million_timers_at_once_none_lost_memory_bounded() {
          are not reused"
     );
     drop(exec);
-    let left = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    let left = live_bytes().saturating_sub(before);
     assert!(
         left < 64 * 1024,
         "{left} bytes still allocated after the executor was dropped"
