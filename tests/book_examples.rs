@@ -8,7 +8,7 @@
 
 mod book_support;
 
-use book_support::{check_or_bless, run_example};
+use book_support::{check_or_bless, run_example, run_example_traced};
 
 /// The course program's output (from `gather --simulated`), without the
 /// final "Took ..." line.
@@ -168,17 +168,6 @@ fn desugared_prints_what_gather_prints() {
     check_or_bless("book/src/generated/desugared.txt", &by_hand);
 }
 
-/// Runs an example with `BUSY_CHEF_TRACE` set to `value`; returns stderr.
-fn run_traced(name: &str, args: &[&str], value: &str) -> String {
-    let output = std::process::Command::new(book_support::example_binary(name))
-        .args(args)
-        .env("BUSY_CHEF_TRACE", value)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{name} failed");
-    String::from_utf8(output.stderr).unwrap()
-}
-
 /// Not only the same lines: the executor records the same events for both
 /// programs (every poll and its result, every timer, every wake, with their
 /// simulated times), as Chrome trace JSON and as the terminal timeline.
@@ -188,7 +177,7 @@ fn desugared_has_the_same_trace_as_gather() {
     let mut json = Vec::new();
     for name in ["gather", "desugared"] {
         let path = dir.join(format!("{name}-{}.json", std::process::id()));
-        run_traced(name, &["--simulated"], path.to_str().unwrap());
+        run_example_traced(name, &["--simulated"], path.to_str().unwrap());
         json.push(std::fs::read_to_string(&path).unwrap());
         let _ = std::fs::remove_file(&path);
     }
@@ -204,8 +193,11 @@ fn desugared_has_the_same_trace_as_gather() {
         json[0]
     );
     assert!(json[0].contains(r#""name":"sleep 1 s""#) && json[0].contains(r#""name":"sleep 2 s""#));
-    let timeline = run_traced("desugared", &["--simulated"], "1");
-    assert_eq!(timeline, run_traced("gather", &["--simulated"], "1"));
+    let (_, timeline) = run_example_traced("desugared", &["--simulated"], "1");
+    assert_eq!(
+        timeline,
+        run_example_traced("gather", &["--simulated"], "1").1
+    );
     assert!(timeline.contains("done at 2 s, 3 polls"), "{timeline}");
     check_or_bless("book/src/generated/desugared_trace.txt", &timeline);
 }

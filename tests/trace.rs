@@ -17,7 +17,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use book_support::{check_or_bless, example_binary};
+use book_support::{check_or_bless, run_example, run_example_traced};
 use busy_chef::time::{sleep, timeout};
 use busy_chef::trace::{Ending, PollResult, Trace, WakeSource, What};
 use busy_chef::{spawn_named, yield_now, Executor, TaskId};
@@ -68,19 +68,6 @@ fn name_of(trace: &Trace, id: TaskId) -> String {
         .unwrap_or_else(|| panic!("{id} was never spawned in the trace"))
 }
 
-/// Runs an example on the simulated clock with `BUSY_CHEF_TRACE=value`;
-/// returns (stdout, stderr).
-fn run_traced(name: &str, args: &[&str], trace: &str) -> (String, String) {
-    let output = Command::new(example_binary(name))
-        .args(args)
-        .env("BUSY_CHEF_TRACE", trace)
-        .output()
-        .unwrap_or_else(|e| panic!("could not run example {name}: {e}"));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(output.status.success(), "example {name} failed:\n{stderr}");
-    (String::from_utf8(output.stdout).unwrap(), stderr)
-}
-
 fn temp_path(file: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("busy-chef-{}-{file}", std::process::id()))
 }
@@ -92,7 +79,7 @@ fn temp_path(file: &str) -> std::path::PathBuf {
 #[test]
 fn generated_gather_timeline_and_svg() {
     // Any program: gather knows nothing about tracing.
-    let (stdout, stderr) = run_traced("gather", &["--simulated"], "1");
+    let (stdout, stderr) = run_example_traced("gather", &["--simulated"], "1");
     assert!(
         stdout.contains("Main Finished!"),
         "the program ran as usual"
@@ -108,14 +95,14 @@ fn generated_gather_timeline_and_svg() {
     check_or_bless("book/src/generated/gather-timeline.txt", timeline);
 
     let path = temp_path("gather.svg");
-    run_traced("gather", &["--simulated"], path.to_str().unwrap());
+    run_example_traced("gather", &["--simulated"], path.to_str().unwrap());
     let svg = std::fs::read_to_string(&path).expect("BUSY_CHEF_TRACE=x.svg writes the file");
     std::fs::remove_file(&path).ok();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     check_or_bless("book/src/generated/gather.svg", &svg);
 
     let path = temp_path("gather.json");
-    run_traced("gather", &["--simulated"], path.to_str().unwrap());
+    run_example_traced("gather", &["--simulated"], path.to_str().unwrap());
     let json = std::fs::read_to_string(&path).expect("BUSY_CHEF_TRACE=x.json writes the file");
     std::fs::remove_file(&path).ok();
     assert_json(&json);
@@ -125,7 +112,7 @@ fn generated_gather_timeline_and_svg() {
 #[test]
 fn generated_chef_timeline_and_svg() {
     let path = temp_path("chef.svg");
-    let out = book_support::run_example("chef", &["--simulated", "--svg", path.to_str().unwrap()]);
+    let out = run_example("chef", &["--simulated", "--svg", path.to_str().unwrap()]);
     let start = out.find("Timelines").expect("chef ends with its timelines");
     let end = out.find("\nwrote ").expect("chef says it wrote the SVG");
     let timelines = &out[start..end + 1];

@@ -63,8 +63,23 @@ fn newer_than(path: &Path, time: std::time::SystemTime) -> bool {
 /// Runs an example with `args` and returns its standard output. Panics,
 /// showing stderr, if it fails.
 pub fn run_example(name: &str, args: &[&str]) -> String {
-    let output = Command::new(example_binary(name))
-        .args(args)
+    run(name, args, None).0
+}
+
+/// Runs an example with `args` and `BUSY_CHEF_TRACE=trace` (a file to write
+/// the trace to, or `1` for the timeline on stderr); returns its standard
+/// output and its standard error. Panics, showing stderr, if it fails.
+pub fn run_example_traced(name: &str, args: &[&str], trace: &str) -> (String, String) {
+    run(name, args, Some(trace))
+}
+
+fn run(name: &str, args: &[&str], trace: Option<&str>) -> (String, String) {
+    let mut command = Command::new(example_binary(name));
+    command.args(args);
+    if let Some(trace) = trace {
+        command.env("BUSY_CHEF_TRACE", trace);
+    }
+    let output = command
         .output()
         .unwrap_or_else(|e| panic!("could not run example {name}: {e}"));
     assert!(
@@ -73,7 +88,10 @@ pub fn run_example(name: &str, args: &[&str]) -> String {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).expect("utf-8 output")
+    (
+        String::from_utf8(output.stdout).expect("utf-8 output"),
+        String::from_utf8(output.stderr).expect("utf-8 on stderr"),
+    )
 }
 
 /// Compares `actual` with the checked-in file `relative` (from the project
