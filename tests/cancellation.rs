@@ -19,16 +19,10 @@ use std::time::Duration;
 use busy_chef::time::{sleep, sleep_until, timeout, Instant, Sleep};
 use busy_chef::{spawn, yield_now, Executor, JoinHandle};
 use millis::ms;
-use probes::{live_tasks, pending_timers, poll_once, Counter, ProbeState};
+use probes::{live_tasks, pending_timers, poll_here, poll_once, Counter, ProbeState};
 
 fn now_ms() -> u128 {
     Instant::now().since_origin().as_millis()
-}
-
-/// Polls `future` once with the current task's waker (registering timers
-/// and wakers as a real poll would), inside an `async` block.
-async fn poll_here<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
 }
 
 fn assert_cancelled<T: std::fmt::Debug>(result: Result<T, busy_chef::JoinError>) {

@@ -23,15 +23,10 @@ use std::time::Duration;
 use busy_chef::time::{interval, sleep, sleep_until, timeout, Instant};
 use busy_chef::{spawn, Executor};
 use millis::ms;
-use probes::{pending_timers, poll_once};
+use probes::{pending_timers, poll_here, poll_once};
 
 fn now() -> Duration {
     Instant::now().since_origin()
-}
-
-/// Polls `future` once with the current task's waker.
-async fn poll_here<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
 }
 
 // ---------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 //!   and every output is dropped exactly once;
 //! * [`ProbeState`] and its [`Probe`] future: count polls, keep the latest
 //!   waker, complete on demand, and fail if polled after `Ready`;
-//! * [`poll_once`]: poll a future by hand, with a waker that does nothing;
+//! * [`poll_once`] and [`poll_here`]: poll a future by hand, once, with a
+//!   waker that does nothing or, inside a task, with the task's own waker;
 //! * [`pending_timers`] and [`live_tasks`]: how many timers and tasks an
 //!   [`Executor`] holds, read from its `Debug` output (the public API does
 //!   not expose them, and a leak shows up there first).
@@ -14,7 +15,7 @@
 #![allow(dead_code)]
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -127,6 +128,12 @@ impl Future for Probe {
 /// Polls `future` once with a waker that does nothing.
 pub fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Polls `future` once with the current task's waker (registering timers
+/// and wakers as a real poll would), from inside an `async` block.
+pub async fn poll_here<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
 }
 
 /// How many timers `exec`'s wheel holds, read from its `Debug` output
