@@ -143,31 +143,27 @@ pub fn pending_timers(exec: &Executor) -> usize {
     let wheel = text
         .find("Wheel {")
         .unwrap_or_else(|| panic!("no wheel in the executor's Debug output: {text}"));
-    let rest = &text[wheel..];
-    let at = rest
-        .find("timers: ")
-        .unwrap_or_else(|| panic!("no timer count in the wheel's Debug output: {text}"));
-    let digits: String = rest[at + "timers: ".len()..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits
-        .parse()
-        .unwrap_or_else(|_| panic!("timer count is not a number: {text}"))
+    number_after(&text, wheel, "timers: ")
 }
 
 /// How many tasks `exec`'s task table holds, read from its `Debug` output
 /// (`Executor { clock: .., tasks: N, ...`).
 pub fn live_tasks(exec: &Executor) -> usize {
     let text = format!("{exec:?}");
-    let at = text
-        .find("tasks: ")
-        .unwrap_or_else(|| panic!("no task count in the executor's Debug output: {text}"));
-    let digits: String = text[at + "tasks: ".len()..]
+    number_after(&text, 0, "tasks: ")
+}
+
+/// The number that follows the first `label` in `text` at or after byte
+/// `from`; panics, showing `text`, if there is none.
+fn number_after(text: &str, from: usize, label: &str) -> usize {
+    let at = text[from..]
+        .find(label)
+        .unwrap_or_else(|| panic!("no `{label}N` in the executor's Debug output: {text}"));
+    let digits: String = text[from + at + label.len()..]
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
     digits
         .parse()
-        .unwrap_or_else(|_| panic!("task count is not a number: {text}"))
+        .unwrap_or_else(|_| panic!("`{label}` is not followed by a number: {text}"))
 }
