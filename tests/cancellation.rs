@@ -1,4 +1,4 @@
-//! Cancelling at every point of a task's life (issue 7): `abort`, dropping a
+//! Cancelling at every point of a task's life: `abort`, dropping a
 //! `Timeout`, dropping a `Sleep`, before the first poll, while queued, while
 //! waiting, while running (a task that aborts itself), after completion, and
 //! after the executor is gone.

@@ -1,4 +1,4 @@
-//! Behaviour under faults (issue 7): panics in tasks, in the main future and
+//! Behaviour under faults: panics in tasks, in the main future and
 //! in destructors; destructors that spawn or wake while the executor shuts
 //! down; dropping an executor with work left; wakers that outlive their
 //! executor.

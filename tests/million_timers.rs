@@ -1,4 +1,4 @@
-//! One million timers at once (issue 7): none lost, each fired at its own
+//! One million timers at once: none lost, each fired at its own
 //! deadline and in deadline order, and memory bounded: a second round of
 //! timers reuses the first round's room instead of growing.
 //!

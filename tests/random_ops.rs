@@ -1,4 +1,4 @@
-//! A randomized test (issue 7): a random mix of spawn, wake (from the
+//! A randomized test: a random mix of spawn, wake (from the
 //! executor's thread and from another thread), spurious wakes, sleep,
 //! timeout, cancel and abort, with the executor's promises checked after
 //! every step:

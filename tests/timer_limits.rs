@@ -1,4 +1,4 @@
-//! Timers at their limits (issue 7): `sleep(Duration::MAX)`,
+//! Timers at their limits: `sleep(Duration::MAX)`,
 //! `sleep(Duration::ZERO)`, `sleep_until` in the past, deadlines that
 //! cascade through every level of the wheel and beyond it, and the 2^30 and
 //! 2^36 ms boundaries where tokio#8334 hid near timers behind a far one.
