@@ -24,7 +24,7 @@
 //! The result comes back exactly the way a reactor's readiness does (see
 //! *How a reactor wakes our tasks*, `book/src/reactor.md`): the other thread
 //! fills a slot and calls the awaiter's `Waker`; since that thread is not the
-//! executor's, the wake goes through the waker queue's channel (`queue.rs`),
+//! executor's, the wake goes through the run queue's channel (`runtime/scheduler.rs`),
 //! which also unparks the executor if it was asleep.
 //!
 //! ## The pool
@@ -62,8 +62,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use crate::join_handle::{JoinError, JoinHandle};
-use crate::task::{JoinTarget, TaskId};
+use crate::base::id::TaskId;
+use crate::base::lock::lock;
+use crate::base::panic::drop_caught;
+use crate::base::waker_slot::keep_latest;
+use crate::runtime::join_handle::{JoinError, JoinHandle, JoinTarget};
 
 /// The most threads the pool runs at once.
 pub(crate) const MAX_THREADS: usize = 4;
@@ -169,9 +172,7 @@ impl<T> BlockingSlot<T> {
     /// Locks the state. A poisoned lock is still usable: every critical
     /// section below leaves the state consistent before it can panic.
     fn lock(&self) -> MutexGuard<'_, SlotState<T>> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
     // ANCHOR: run
@@ -229,10 +230,7 @@ impl<T: Send + 'static> JoinTarget<T> for BlockingSlot<T> {
                 state.stage = waiting;
                 // Under the same lock as the pool thread's "store, take the
                 // waker": the wake cannot slip in between and be lost.
-                match &state.awaiter {
-                    Some(old) if old.will_wake(cx.waker()) => {}
-                    _ => state.awaiter = Some(cx.waker().clone()),
-                }
+                keep_latest(&mut state.awaiter, cx.waker());
                 Poll::Pending
             }
         }
@@ -268,7 +266,8 @@ impl<T: Send + 'static> JoinTarget<T> for BlockingSlot<T> {
             _ => return,
         };
         drop(state);
-        drop(unclaimed);
+        // A `JoinHandle` being dropped never unwinds, whatever made it.
+        drop_caught(unclaimed);
     }
 }
 
@@ -327,9 +326,7 @@ impl Pool {
         // Jobs run with the lock released and catch their own panics, so
         // the lock is never poisoned in practice; if it were, the state is
         // still consistent (each critical section is a few plain updates).
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
     // ANCHOR: pool

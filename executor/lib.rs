@@ -26,24 +26,18 @@
 //! assert_eq!(took, Duration::from_secs(2)); // the longest, not the sum
 //! ```
 //!
-//! ## Map of the source (the reading path)
+//! ## Map of the source: layers, each using only the ones above it
 //!
-//! | file | concept | book chapter |
-//! |---|---|---|
-//! | [`waker.rs`](waker) | a `Waker` built by hand from a `RawWakerVTable` | *A waker by hand* |
-//! | [`queue.rs`](queue) | the waker queue: where a wake puts a task id (two doors) | *Tasks and the waker queue* |
-//! | [`task.rs`](task) | one spawned future, its state, its output slot | *Tasks*, *JoinHandle* |
-//! | [`wheel.rs`](wheel) | the hierarchical timer wheel | *The timer wheel* |
-//! | [`executor.rs`](executor) | the loop: run ready tasks, fire timers, park | *The executor loop* |
+//! | layer | files | what it is | book chapter |
+//! |---|---|---|---|
+//! | 0 | `collections/` | the slab (generational keys) and the timer wheel | *Tasks*, *The timer wheel* |
+//! | 1 | `base/` | task ids, the clock and its `Instant`, small helpers | *`sleep`* |
+//! | 2 | `diagnostics/` | traces, their pictures, the warnings (the runtime calls its hooks) | *Seeing it* |
+//! | 3 | `runtime/` | **the reading path**: timers, the run queue, `Core`, `JoinHandle`, the task, the loop | *A waker by hand* to *The executor loop* |
+//! | 4 | `time/`, `combinators/`, `blocking.rs`, `inspect.rs` | `sleep` and friends, `join`, `spawn_blocking`, tracing switches | |
 //!
-//! Around that core: [`context.rs`](context) (which executor is running on
-//! this thread), [`slab.rs`](slab) (a vector with reusable holes),
-//! [`clock.rs`](clock) (real and simulated time), [`join_handle.rs`](join_handle),
-//! [`join.rs`](join), [`yield_now.rs`](yield_now) and the [`time`] module.
-//! Off the reading path: [`trace`] (timelines of what the executor did, and
-//! the warnings for the classic mistakes; book chapter *Seeing it*).
-//! Off the reading path: `blocking.rs`, the thread pool behind
-//! [`spawn_blocking`] (chapter *When the chef is not waiting*).
+//! `tests/architecture.rs` checks the layering (no import goes up, no
+//! cycle), where `unsafe` may appear, and the size of the reading path.
 //!
 //! ## What this executor promises, and what it does not
 //!
@@ -57,34 +51,32 @@
 
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+mod base;
 mod blocking;
-mod clock;
-mod context;
-mod executor;
-mod join;
-mod join_handle;
-mod queue;
-mod slab;
-mod task;
+mod collections;
+mod combinators;
+mod diagnostics;
+mod inspect;
+mod runtime;
 pub mod time;
-pub mod trace;
-mod waker;
-mod wheel;
-mod yield_now;
 
+pub use base::id::TaskId;
 pub use blocking::spawn_blocking;
-pub use context::{spawn, spawn_named};
-pub use executor::{block_on, Executor};
-pub use join::{join, join_all, Join, JoinAll};
-pub use join_handle::{JoinError, JoinHandle};
-pub use task::{TaskId, TaskName};
-pub use yield_now::{yield_now, YieldNow};
+pub use combinators::join::{join, join_all, Join, JoinAll};
+pub use combinators::yield_now::{yield_now, YieldNow};
+pub use diagnostics::trace;
+pub use runtime::join_handle::{JoinError, JoinHandle};
+pub use runtime::task::TaskName;
+pub use runtime::{block_on, spawn, spawn_named, Executor};
 
 /// Internals exposed for the book, the benchmarks and the data-structure tests.
 /// Not a stable API.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::wheel::{Expiration, InsertError, Tick, TimerKey, Wheel, LEVELS, MAX_SPAN};
+    pub use crate::collections::slab::{Key, Slab};
+    pub use crate::collections::wheel::{
+        Expiration, InsertError, Place, Tick, TimerKey, Wheel, LEVELS, MAX_SPAN,
+    };
 }
 
 /// The README's Rust examples are compiled and run as doc tests, so the

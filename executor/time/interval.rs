@@ -1,11 +1,21 @@
 //! `Interval`: a sleep that comes back every `period`.
+//!
+//! Book chapter: *Everyday async* (`book/src/everyday-async.md`).
+//!
+//! An `Interval` is also a [`Stream`] of ticks (the trait of `futures-lite`,
+//! the same as `futures`'), so stream combinators work on it.
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::time::{sleep_until, Instant, Sleep};
+use futures_lite::Stream;
+
+use crate::base::instant::Instant;
+use crate::runtime::core::expect_current;
+
+use super::sleep::{sleep_until, Sleep};
 
 /// Ticks every `period`, starting now: the first [`tick`](Interval::tick)
 /// completes at once, the next one `period` later, and so on.
@@ -15,6 +25,20 @@ use crate::time::{sleep_until, Instant, Sleep};
 /// immediately, one per call, until the schedule is caught up (tokio calls
 /// this "burst").
 ///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::{interval, Instant};
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let start = Instant::now();
+///     let mut ticks = interval(Duration::from_secs(1));
+///     for expected in [0, 1, 2] {
+///         let tick = ticks.tick().await;
+///         assert_eq!(tick - start, Duration::from_secs(expected));
+///     }
+/// });
+/// ```
+///
 /// # Panics
 ///
 /// If `period` is zero, or no busy-chef executor is running on this thread.
@@ -23,7 +47,7 @@ pub fn interval(period: Duration) -> Interval {
         !period.is_zero(),
         "busy_chef::time::interval needs a period greater than zero"
     );
-    let start = crate::context::expect_core("busy_chef::time::interval", |core| core.clock.now());
+    let start = expect_current("busy_chef::time::interval").timers.now();
     Interval {
         period,
         next: start,
@@ -59,5 +83,14 @@ impl Interval {
     /// The period between ticks.
     pub fn period(&self) -> Duration {
         self.period
+    }
+}
+
+impl Stream for Interval {
+    type Item = Instant;
+
+    /// Never ends: the next item is the next tick.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
     }
 }

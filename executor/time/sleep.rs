@@ -3,30 +3,31 @@
 //! Book chapter: *`sleep`, a leaf future* (`book/src/sleep.md`).
 //!
 //! A *leaf* future is one that does not await anything: it is where waiting
-//! really happens. `Sleep::poll` does three things:
+//! really happens. `Sleep::poll` asks the executor's timers (`runtime/timers.rs`):
 //!
-//! 1. If the executor's clock has reached the deadline: `Ready`.
-//! 2. Otherwise, the first time: put a timer in the executor's wheel, holding
-//!    a clone of the waker, and return `Pending`.
-//! 3. On later polls: replace the stored waker with the current one (the
-//!    future may have moved to another task, as inside `join_all` or
-//!    `select`; only the latest poll's waker counts), and return `Pending`.
+//! 1. The first time: put a timer in the wheel, holding a clone of the
+//!    waker, and return `Pending` (or `Ready` at once, if the deadline has
+//!    passed for the wheel already).
+//! 2. Later: if the timer is still waiting, point it at the current waker
+//!    (the future may have moved to another task, as inside `join_all` or
+//!    `select`; only the latest poll's waker counts) and return `Pending`.
+//!    If it is gone, it fired: `Ready`.
 //!
+//! So a `Sleep` never reads the clock when polled: the timer wheel decides.
 //! Dropping a `Sleep` that has not fired takes its timer out of the wheel.
 //! The deadline is fixed when the `Sleep` is created (the clock is read then,
 //! not at the first poll), so `sleep(1 s)` means one second from the call.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::clock::NEVER;
-use crate::context;
-use crate::executor::Core;
-use crate::time::Instant;
-use crate::wheel::{InsertError, TimerKey};
+use crate::base::instant::Instant;
+use crate::collections::wheel::TimerKey;
+use crate::runtime::core::{expect_current, Core};
+use crate::runtime::timers::Registration;
 
 /// Waits until `duration` has passed on the running executor's clock.
 ///
@@ -46,8 +47,7 @@ use crate::wheel::{InsertError, TimerKey};
 /// If no busy-chef executor is running on this thread: the deadline is read
 /// from the executor's clock.
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = context::expect_core_fast("busy_chef::time::sleep", |core| core.clock.now());
-    Sleep::new(now + duration)
+    Sleep::new(expect_current("busy_chef::time::sleep").timers.now() + duration)
 }
 
 /// Waits until `deadline` on the running executor's clock. A deadline in the
@@ -65,13 +65,13 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     deadline: Instant,
-    timer: Option<Registration>,
+    timer: Option<Timer>,
 }
 
 /// A timer in some executor's wheel. The `Weak` lets a `Sleep` that outlives
 /// its executor drop quietly.
 #[derive(Debug)]
-struct Registration {
+struct Timer {
     core: Weak<Core>,
     key: TimerKey,
 }
@@ -102,18 +102,9 @@ impl Sleep {
     }
 
     fn cancel_timer(&mut self) {
-        if let Some(Registration { core, key }) = self.timer.take() {
-            if let Some(core) = core.upgrade() {
-                // `try_`: if the wheel is busy (we are being dropped by the
-                // wheel's own teardown), the timer is going away anyway.
-                let waker = match core.timers.try_borrow_mut() {
-                    Ok(mut wheel) => wheel.cancel(key),
-                    Err(_) => None,
-                };
-                if waker.is_some() {
-                    core.trace.timer_cancelled(key);
-                }
-                drop(waker); // outside the borrow: it may free a task
+        if let Some(timer) = self.timer.take() {
+            if let Some(core) = timer.core.upgrade() {
+                core.timers.cancel(timer.key);
             }
         }
     }
@@ -126,35 +117,27 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // `Sleep` holds no self-references, so it is `Unpin`.
         let this = self.get_mut();
-        context::expect_core_fast("polling a busy_chef::time::Sleep", |core| {
-            if this.deadline <= core.now() {
-                this.cancel_timer();
-                return Poll::Ready(());
+        let core = expect_current("polling a busy_chef::time::Sleep");
+        if let Some(timer) = &this.timer {
+            if std::ptr::eq(timer.core.as_ptr(), Rc::as_ptr(&core)) {
+                return if core.timers.update(timer.key, cx.waker()) {
+                    Poll::Pending // still waiting, now for this poll's waker
+                } else {
+                    this.timer = None;
+                    Poll::Ready(()) // its timer fired
+                };
             }
-            let tick = core.clock.tick_at_or_after(this.deadline);
-            if tick == NEVER {
-                return Poll::Pending; // a deadline that never comes
+            this.cancel_timer(); // polled by another executor: register anew
+        }
+        match core.timers.register(this.deadline, cx.waker()) {
+            Registration::Waiting(key) => {
+                let core = Rc::downgrade(&core);
+                this.timer = Some(Timer { core, key });
+                Poll::Pending
             }
-            if let Some(timer) = &this.timer {
-                let same_executor = std::ptr::eq(timer.core.as_ptr(), core);
-                if same_executor && core.timers.borrow_mut().set_waker(timer.key, cx.waker()) {
-                    return Poll::Pending;
-                }
-                this.cancel_timer(); // fired or from another executor: register anew
-            }
-            let inserted = core.timers.borrow_mut().insert(tick, cx.waker().clone());
-            match inserted {
-                Ok(key) => {
-                    core.trace.timer_registered(key, this.deadline);
-                    this.timer = Some(Registration {
-                        core: core.weak_self.clone(),
-                        key,
-                    });
-                    Poll::Pending
-                }
-                Err(InsertError::AlreadyDue) => Poll::Ready(()),
-            }
-        })
+            Registration::Due => Poll::Ready(()),
+            Registration::Never => Poll::Pending, // a deadline that never comes
+        }
     }
 }
 // ANCHOR_END: sleep_poll

@@ -17,8 +17,8 @@ use std::cell::Cell;
 use std::fmt;
 use std::time::Duration;
 
-use crate::time::Instant;
-use crate::wheel::Tick;
+use super::instant::Instant;
+use crate::collections::wheel::Tick;
 
 /// A tick that never comes: deadlines too far away to count (`sleep(Duration::MAX)`).
 pub(crate) const NEVER: Tick = Tick::MAX;
@@ -65,11 +65,9 @@ impl Clock {
     /// The first tick at or after `deadline` (rounds up: never early).
     pub(crate) fn tick_at_or_after(&self, deadline: Instant) -> Tick {
         let since = deadline.saturating_duration_since(self.origin());
-        // Whole milliseconds, plus one for a part of one. In `u64`, not as
-        // `u128` nanoseconds: that cost a 128-bit division on every `sleep`
-        // (4 % of `timers_cancel` in `bench/`). Deadlines that do not fit in
-        // 64-bit milliseconds (580 million years) saturate to `NEVER`: they
-        // never come.
+        // Whole milliseconds, plus one for a part of one. Deadlines that do
+        // not fit in 64-bit milliseconds (580 million years) saturate to
+        // `NEVER`: they never come.
         let whole = since
             .as_secs()
             .saturating_mul(1000)

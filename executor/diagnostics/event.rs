@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::task::TaskId;
+use crate::base::id::TaskId;
 
 /// One thing the executor did, and when (on its own clock, as time since the
 /// executor was created: a simulated executor starts at zero).

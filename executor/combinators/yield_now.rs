@@ -4,7 +4,7 @@
 //!
 //! The smallest useful future: the first poll wakes its own task and returns
 //! `Pending`; the second returns `Ready`. The wake puts the task at the back
-//! of the queue, and the executor's fairness rule (`executor.rs`) makes it wait
+//! of the queue, and the executor's fairness rule (`runtime/mod.rs`) makes it wait
 //! for the next turn, after every task already queued and after the timers.
 
 use std::future::Future;
@@ -12,6 +12,24 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// Gives the other ready tasks (and due timers) a turn before continuing.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let log = Rc::new(RefCell::new(Vec::new()));
+///     let other = busy_chef::spawn({
+///         let log = log.clone();
+///         async move { log.borrow_mut().push("other") }
+///     });
+///     log.borrow_mut().push("before");
+///     busy_chef::yield_now().await; // the spawned task runs now
+///     log.borrow_mut().push("after");
+///     other.await.unwrap();
+///     assert_eq!(*log.borrow(), ["before", "other", "after"]);
+/// });
+/// ```
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }

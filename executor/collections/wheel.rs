@@ -27,8 +27,8 @@
 //! A timer goes to the level of the highest bit in which its deadline differs
 //! from `elapsed` (the wheel's "now"), in groups of 6 bits: a deadline 3 ms
 //! away usually lands in level 0, one 10 s away in level 2. Its slot is those
-//! 6 bits of the deadline. Each slot is a doubly linked list of timers (links
-//! are indices into one `Vec`), so adding appends at the tail and cancelling
+//! 6 bits of the deadline. Each slot is a doubly linked list of timers (the
+//! links are keys into the slab that holds every timer, `slab.rs`), so adding appends at the tail and cancelling
 //! unlinks, both O(1), and timers in a slot stay in the order they were added.
 //!
 //! ## Finding the next deadline without scanning
@@ -67,6 +67,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::task::Waker;
 
+use super::slab::{Key, Slab};
+
 /// One millisecond of the executor's clock, counted from its origin.
 pub type Tick = u64;
 
@@ -77,17 +79,10 @@ const SLOTS: usize = 1 << SLOT_BITS;
 /// Ticks the six levels can tell apart: 64^6 = 2^36 (about 2.2 years).
 pub const MAX_SPAN: Tick = 1 << (SLOT_BITS * LEVELS as u32);
 
-/// "No entry" in a linked list.
-const NIL: u32 = u32::MAX;
-
-/// Names a timer in the wheel. Holding a key does not keep the timer alive; a
-/// key whose timer has fired or been cancelled is simply stale (the
-/// generation no longer matches), even if its slot is reused.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct TimerKey {
-    index: u32,
-    generation: u32,
-}
+/// Names a timer in the wheel: a key of the slab that holds the timers.
+/// Holding a key does not keep the timer alive; once the timer has fired or
+/// been cancelled the key is *stale* (see `slab.rs`) and finds nothing.
+pub type TimerKey = Key;
 
 /// Why a timer was not added.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -125,10 +120,17 @@ impl Expiration {
     }
 }
 
+/// Where a timer waits.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Place {
-    Free { next_free: u32 },
-    Wheel { level: u8, slot: u8 },
+pub enum Place {
+    /// In slot `slot` of level `level`.
+    Wheel {
+        /// The level.
+        level: u8,
+        /// The slot in that level.
+        slot: u8,
+    },
+    /// In the overflow map: more than 2^36 ticks ahead.
     Overflow,
 }
 
@@ -136,22 +138,22 @@ struct Entry {
     deadline: Tick,
     /// Creation order, to break ties between equal deadlines in `overflow`.
     seq: u64,
-    generation: u32,
     place: Place,
-    prev: u32,
-    next: u32,
-    waker: Option<Waker>,
+    prev: Option<Key>,
+    next: Option<Key>,
+    waker: Waker,
 }
 
+/// A slot's timers: a doubly linked list through the entries.
 #[derive(Clone, Copy)]
 struct List {
-    head: u32,
-    tail: u32,
+    head: Option<Key>,
+    tail: Option<Key>,
 }
 
 const EMPTY: List = List {
-    head: NIL,
-    tail: NIL,
+    head: None,
+    tail: None,
 };
 
 struct Level {
@@ -164,10 +166,8 @@ struct Level {
 pub struct Wheel {
     elapsed: Tick,
     levels: [Level; LEVELS],
-    overflow: BTreeMap<(Tick, u64), u32>,
-    entries: Vec<Entry>,
-    first_free: u32,
-    len: usize,
+    overflow: BTreeMap<(Tick, u64), Key>,
+    timers: Slab<Entry>,
     next_seq: u64,
 }
 
@@ -188,9 +188,7 @@ impl Wheel {
                 slots: [EMPTY; SLOTS],
             }),
             overflow: BTreeMap::new(),
-            entries: Vec::new(),
-            first_free: NIL,
-            len: 0,
+            timers: Slab::new(),
             next_seq: 0,
         }
     }
@@ -202,12 +200,12 @@ impl Wheel {
 
     /// Number of timers waiting.
     pub fn len(&self) -> usize {
-        self.len
+        self.timers.len()
     }
 
     /// No timer is waiting.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.timers.is_empty()
     }
 
     /// Adds a timer that wakes `waker` at `deadline`. O(1) (O(log n) for the
@@ -218,50 +216,29 @@ impl Wheel {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry {
+        let key = self.timers.insert(Entry {
             deadline,
             seq,
-            generation: 0,
             place: Place::Overflow, // set for real by `place`
-            prev: NIL,
-            next: NIL,
-            waker: Some(waker),
-        };
-        let index = if self.first_free == NIL {
-            self.entries.push(entry);
-            u32::try_from(self.entries.len() - 1).expect("fewer than 2^32 timers")
-        } else {
-            let index = self.first_free;
-            let slot = &mut self.entries[index as usize];
-            let Place::Free { next_free } = slot.place else {
-                unreachable!("free list points at a live timer")
-            };
-            self.first_free = next_free;
-            let generation = slot.generation;
-            *slot = Entry {
-                generation,
-                ..entry
-            };
-            index
-        };
-        self.len += 1;
-        self.place(index);
-        Ok(TimerKey {
-            index,
-            generation: self.entries[index as usize].generation,
-        })
+            prev: None,
+            next: None,
+            waker,
+        });
+        self.place(key);
+        Ok(key)
+    }
+
+    /// Where the timer `key` waits now, or `None` if the key is stale.
+    pub fn place_of(&self, key: TimerKey) -> Option<Place> {
+        self.timers.get(key).map(|entry| entry.place)
     }
 
     /// Replaces the waker of a waiting timer (a `Sleep` polled by a new task
     /// must wake that task). Returns `false` if the key is stale.
     pub fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
-        match self.live_entry(key) {
-            Some(index) => {
-                let slot = &mut self.entries[index as usize].waker;
-                match slot {
-                    Some(old) if old.will_wake(waker) => {}
-                    _ => *slot = Some(waker.clone()),
-                }
+        match self.timers.get_mut(key) {
+            Some(entry) => {
+                entry.waker.clone_from(waker);
                 true
             }
             None => false,
@@ -271,9 +248,9 @@ impl Wheel {
     /// Removes a waiting timer, O(1). Returns its waker (so the caller can
     /// drop it outside any borrow), or `None` if the key is stale.
     pub fn cancel(&mut self, key: TimerKey) -> Option<Waker> {
-        let index = self.live_entry(key)?;
-        self.unplace(index);
-        Some(self.free(index))
+        self.timers.get(key)?;
+        self.unplace(key);
+        self.timers.remove(key).map(|entry| entry.waker)
     }
 
     /// The earliest deadline, if any timer is waiting. O(levels).
@@ -336,124 +313,99 @@ impl Wheel {
         // Take the whole list first (see "Cascading" above).
         let list = std::mem::replace(&mut self.levels[level].slots[slot], EMPTY);
         self.levels[level].occupied &= !(1u64 << slot);
-        let mut index = list.head;
-        while index != NIL {
-            let entry = &mut self.entries[index as usize];
-            let next = entry.next;
-            entry.prev = NIL;
-            entry.next = NIL;
+        let mut next = list.head;
+        while let Some(key) = next {
+            let entry = self.timers.get_mut(key).expect("a listed timer is live");
+            next = entry.next.take();
+            entry.prev = None;
             if entry.deadline <= self.elapsed {
-                fired.push(self.free(index));
+                fired.extend(self.timers.remove(key).map(|entry| entry.waker));
             } else {
-                self.place(index);
+                self.place(key);
             }
-            index = next;
         }
     }
     // ANCHOR_END: process_slot
 
     /// Moves far-future timers whose epoch has come into the wheel.
     fn refill_from_overflow(&mut self, fired: &mut Vec<Waker>) {
-        while let Some((&(deadline, seq), &index)) = self.overflow.iter().next() {
+        while let Some((&(deadline, seq), &key)) = self.overflow.iter().next() {
             if (deadline ^ self.elapsed) >= MAX_SPAN {
                 break;
             }
             self.overflow.remove(&(deadline, seq));
             if deadline <= self.elapsed {
-                fired.push(self.free(index));
+                fired.extend(self.timers.remove(key).map(|entry| entry.waker));
             } else {
-                self.place(index);
+                self.place(key);
             }
         }
     }
 
-    /// Puts a live, unlinked entry where its deadline says (invariants 3, 5).
-    fn place(&mut self, index: u32) {
-        let entry = &self.entries[index as usize];
+    /// Puts a live, unlinked timer where its deadline says (invariants 3, 5).
+    fn place(&mut self, key: Key) {
+        let entry = &self.timers.get(key).expect("placing a live timer");
         let (deadline, seq) = (entry.deadline, entry.seq);
-        match level_for(self.elapsed, deadline) {
+        let place = match level_for(self.elapsed, deadline) {
             None => {
-                self.entries[index as usize].place = Place::Overflow;
-                self.overflow.insert((deadline, seq), index);
+                self.overflow.insert((deadline, seq), key);
+                Place::Overflow
             }
             Some(level) => {
                 let slot = slot_for(deadline, level);
-                self.entries[index as usize].place = Place::Wheel {
+                self.push_back(level, slot, key);
+                Place::Wheel {
                     level: level as u8,
                     slot: slot as u8,
-                };
-                self.push_back(level, slot, index);
+                }
             }
-        }
+        };
+        self.entry(key).place = place;
     }
 
-    /// Takes a live entry out of wherever it is (list or overflow map).
-    fn unplace(&mut self, index: u32) {
-        let entry = &self.entries[index as usize];
+    /// Takes a live timer out of wherever it is (list or overflow map).
+    fn unplace(&mut self, key: Key) {
+        let entry = self.entry(key);
         match entry.place {
-            Place::Wheel { level, slot } => self.unlink(level as usize, slot as usize, index),
+            Place::Wheel { level, slot } => self.unlink(level as usize, slot as usize, key),
             Place::Overflow => {
-                self.overflow.remove(&(entry.deadline, entry.seq));
+                let at = (entry.deadline, entry.seq);
+                self.overflow.remove(&at);
             }
-            Place::Free { .. } => unreachable!("unplace of a free entry"),
         }
     }
 
-    fn push_back(&mut self, level: usize, slot: usize, index: u32) {
+    fn entry(&mut self, key: Key) -> &mut Entry {
+        self.timers.get_mut(key).expect("a listed timer is live")
+    }
+
+    fn push_back(&mut self, level: usize, slot: usize, key: Key) {
         let list = &mut self.levels[level].slots[slot];
-        let old_tail = list.tail;
-        list.tail = index;
-        if old_tail == NIL {
-            list.head = index;
-        } else {
-            self.entries[old_tail as usize].next = index;
+        let old_tail = list.tail.replace(key);
+        match old_tail {
+            None => list.head = Some(key),
+            Some(tail) => self.entry(tail).next = Some(key),
         }
-        self.entries[index as usize].prev = old_tail;
-        self.entries[index as usize].next = NIL;
+        let entry = self.entry(key);
+        entry.prev = old_tail;
+        entry.next = None;
         self.levels[level].occupied |= 1u64 << slot;
     }
 
-    fn unlink(&mut self, level: usize, slot: usize, index: u32) {
-        let (prev, next) = {
-            let entry = &mut self.entries[index as usize];
-            let links = (entry.prev, entry.next);
-            entry.prev = NIL;
-            entry.next = NIL;
-            links
-        };
-        let list = &mut self.levels[level].slots[slot];
-        if prev == NIL {
-            list.head = next;
-        } else {
-            self.entries[prev as usize].next = next;
+    fn unlink(&mut self, level: usize, slot: usize, key: Key) {
+        let entry = self.entry(key);
+        let (prev, next) = (entry.prev.take(), entry.next.take());
+        match prev {
+            None => self.levels[level].slots[slot].head = next,
+            Some(prev) => self.entry(prev).next = next,
         }
-        if next == NIL {
-            list.tail = prev;
-        } else {
-            self.entries[next as usize].prev = prev;
+        match next {
+            None => self.levels[level].slots[slot].tail = prev,
+            Some(next) => self.entry(next).prev = prev,
         }
-        if list.head == NIL {
+        if self.levels[level].slots[slot].head.is_none() {
             self.levels[level].occupied &= !(1u64 << slot);
         }
-    }
-
-    /// Returns an unlinked entry to the free list and hands back its waker.
-    /// Bumping the generation makes every key to it stale.
-    fn free(&mut self, index: u32) -> Waker {
-        let entry = &mut self.entries[index as usize];
-        entry.generation = entry.generation.wrapping_add(1);
-        entry.place = Place::Free {
-            next_free: self.first_free,
-        };
-        self.first_free = index;
-        self.len -= 1;
-        entry.waker.take().expect("a live timer has a waker")
-    }
-
-    fn live_entry(&self, key: TimerKey) -> Option<u32> {
-        let entry = self.entries.get(key.index as usize)?;
-        let live = entry.generation == key.generation && !matches!(entry.place, Place::Free { .. });
-        live.then_some(key.index)
     }
 }
 
@@ -493,7 +445,7 @@ impl fmt::Debug for Wheel {
         }
         f.debug_struct("Wheel")
             .field("elapsed_ms", &self.elapsed)
-            .field("timers", &self.len)
+            .field("timers", &self.timers.len())
             .field("next_deadline_ms", &self.next_deadline())
             .field("occupied_slots", &Occupied(&self.levels))
             .field("overflow", &self.overflow.len())

@@ -17,8 +17,11 @@ use std::future::Future;
 use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
+
+use crate::base::lock::lock;
+use crate::base::waker_slot::keep_latest;
 
 // ANCHOR: maybe_done
 /// A child future, then its output, then nothing (the output was taken).
@@ -30,8 +33,10 @@ enum MaybeDone<F: Future> {
 // ANCHOR_END: maybe_done
 
 impl<F: Future> MaybeDone<F> {
-    /// Polls the child if it is still pending. True once it has an output.
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> bool {
+    /// Polls the child if it is still pending. Not `Future::poll`: it
+    /// returns a plain `bool`, true once the child has an output (which stays
+    /// inside, until `take`).
+    fn poll_is_done(self: Pin<&mut Self>, cx: &mut Context<'_>) -> bool {
         // SAFETY: pin projection. `MaybeDone` is pinned, and we never move the
         // `F` in `Pending`: we only poll it in place through `Pin`, and replace
         // the whole enum (dropping `F` in place) once it is done.
@@ -109,8 +114,8 @@ impl<A: Future, B: Future> Future for Join<A, B> {
                 Pin::new_unchecked(&mut this.b),
             )
         };
-        let a_done = a.as_mut().poll(cx);
-        let b_done = b.as_mut().poll(cx);
+        let a_done = a.as_mut().poll_is_done(cx);
+        let b_done = b.as_mut().poll_is_done(cx);
         if a_done && b_done {
             Poll::Ready((a.take(), b.take()))
         } else {
@@ -195,13 +200,6 @@ struct ChildWaker {
     list: Arc<WokenList>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding the lock leaves plain data behind; carry on.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 // ANCHOR: child_waker
 impl Wake for ChildWaker {
     fn wake(self: Arc<Self>) {
@@ -241,13 +239,7 @@ impl<F: Future> Future for JoinAll<F> {
         }
         // Store our waker *before* polling the children, so a child woken
         // from another thread in the middle of this poll is not lost.
-        {
-            let mut parent = lock(&this.woken.parent);
-            match &*parent {
-                Some(old) if old.will_wake(cx.waker()) => {}
-                _ => *parent = Some(cx.waker().clone()),
-            }
-        }
+        keep_latest(&mut lock(&this.woken.parent), cx.waker());
         let mut woken = mem::take(&mut this.scratch);
         mem::swap(&mut woken, &mut *lock(&this.woken.woken));
         for &index in &woken {
@@ -258,7 +250,7 @@ impl<F: Future> Future for JoinAll<F> {
             let mut child_cx = Context::from_waker(&this.wakers[index]);
             let mut child = child(&mut this.children, index);
             let was_pending = matches!(&*child, MaybeDone::Pending(_));
-            if child.as_mut().poll(&mut child_cx) && was_pending {
+            if child.as_mut().poll_is_done(&mut child_cx) && was_pending {
                 this.remaining -= 1;
             }
         }

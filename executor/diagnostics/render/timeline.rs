@@ -15,7 +15,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::task::TaskId;
+use crate::base::id::TaskId;
 
 use super::event::{Ending, PollResult, What};
 use super::Trace;

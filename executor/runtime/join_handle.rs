@@ -4,7 +4,9 @@
 //!
 //! A `JoinHandle<T>` is a future that completes with the task's output once
 //! the task finishes. Awaiting it stores the awaiter's waker in the task
-//! (`task.rs`); when the task finishes, it wakes that waker.
+//! (`task/mod.rs`); when the task finishes, the executor wakes that waker.
+//! What a handle can ask of its task is the [`JoinTarget`] trait: spawned
+//! tasks implement it, and so do `spawn_blocking`'s jobs (`blocking.rs`).
 //!
 //! | you do | the task |
 //! |---|---|
@@ -19,10 +21,34 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::task::{JoinTarget, PanicPayload, TaskId};
+use crate::base::id::TaskId;
+use crate::base::panic::PanicPayload;
+
+/// A task seen by its `JoinHandle`, whatever it is.
+pub(crate) trait JoinTarget<T> {
+    fn id(&self) -> TaskId;
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
+    fn abort(&self);
+    fn is_finished(&self) -> bool;
+    /// The `JoinHandle` is being dropped. Must not unwind: an output left
+    /// unclaimed is dropped, and a panic from its destructor swallowed.
+    fn detach(&self);
+}
 
 /// An owned permission to await a spawned task's output (see the module
 /// docs). `Unpin`; not `Send` (the task lives on its executor's thread).
+///
+/// ```
+/// busy_chef::Executor::simulated().block_on(async {
+///     let toast = busy_chef::spawn(async { "toast" });
+///     assert!(!toast.is_finished(), "spawned: it runs at the next turn");
+///     assert_eq!(toast.await.unwrap(), "toast");
+///
+///     let forever = busy_chef::spawn(std::future::pending::<()>());
+///     forever.abort();
+///     assert!(forever.await.unwrap_err().is_cancelled());
+/// });
+/// ```
 pub struct JoinHandle<T> {
     task: Arc<dyn JoinTarget<T>>,
 }
@@ -83,6 +109,15 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// Why a task produced no output: it was cancelled, or it panicked.
+///
+/// ```
+/// busy_chef::Executor::simulated().block_on(async {
+///     let failed = busy_chef::spawn(async { panic!("burnt toast") });
+///     let error = failed.await.unwrap_err();
+///     assert!(error.is_panic());
+///     assert!(error.to_string().ends_with("panicked: burnt toast"));
+/// });
+/// ```
 pub struct JoinError {
     id: TaskId,
     repr: Repr,

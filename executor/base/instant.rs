@@ -1,11 +1,15 @@
-//! `Instant`: a moment on the executor's clock.
+//! `Instant`: a moment on an executor's clock.
+//!
+//! Book chapter: *`sleep`, a leaf future* (`book/src/sleep.md`).
+//!
+//! The value type only: arithmetic and conversions. Reading the clock of the
+//! executor that runs on this thread, [`Instant::now`], needs to find that
+//! executor, so it lives with the other timer futures in `time/now.rs`.
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 use std::sync::OnceLock;
 use std::time::Duration;
-
-use crate::context;
 
 /// A moment in time, measured on the clock of the executor running on this
 /// thread.
@@ -32,14 +36,6 @@ impl Instant {
     /// Later than any deadline that can come.
     pub(crate) const FAR_FUTURE: Instant = Instant(Duration::MAX);
 
-    /// Now, on the running executor's clock (or the real clock outside one).
-    pub fn now() -> Instant {
-        context::with_core_fast(|core| match core {
-            Some(core) => core.clock.now(),
-            None => Instant::real_now(),
-        })
-    }
-
     pub(crate) fn real_now() -> Instant {
         Instant(real_origin().elapsed())
     }
@@ -48,11 +44,6 @@ impl Instant {
     /// instants only); `None` if it cannot be represented.
     pub(crate) fn to_std(self) -> Option<std::time::Instant> {
         real_origin().checked_add(self.0)
-    }
-
-    /// Time since this instant, on the same clock as [`Instant::now`].
-    pub fn elapsed(&self) -> Duration {
-        Instant::now().saturating_duration_since(*self)
     }
 
     /// Time from `earlier` to `self`; zero if `earlier` is later.

@@ -1,6 +1,12 @@
-//! A `Waker` built by hand from a `RawWakerVTable`.
+//! The task header, and a `Waker` built by hand from a `RawWakerVTable`.
 //!
 //! Book chapter: *A waker by hand* (`book/src/waker.md`).
+//!
+//! A waker points at a task's [`Header`]: its id, its key in the task table,
+//! its [`State`] and the executor's [`Inbox`]. That is everything a wake
+//! needs, and all of it is safe to use from any thread. The header is the
+//! first part of the task's one allocation (`task/mod.rs`); for `block_on`'s
+//! own future, it is the whole allocation.
 //!
 //! A [`Waker`] is two words: a data pointer and a pointer to a table of four
 //! functions (the *vtable*). std calls the functions; we write them:
@@ -13,10 +19,8 @@
 //! | `drop` | a `Waker` goes out of scope | one reference fewer |
 //!
 //! Our data pointer is an [`Arc`] turned into a raw pointer with
-//! [`Arc::into_raw`]. Everything a wake needs (the task's id, its "queued"
-//! flag, the sending end of the executor's channel) sits in the task's
-//! [`Header`], at the start of the same allocation as the future: a spawned
-//! task costs one allocation, and a waker is that allocation's address.
+//! [`Arc::into_raw`]: a spawned task costs one allocation, and a waker is
+//! that allocation's address.
 //!
 //! ## Why `Send + Sync`, in a single-threaded executor?
 //!
@@ -24,7 +28,7 @@
 //! whoever will finish the waiting: a reactor thread, a timer thread, a thread
 //! pool. So these four functions may run on any thread, at any time, even
 //! after the executor is gone. They therefore touch only the [`Header`], whose
-//! fields are all thread-safe (atomics and a channel sender). The future
+//! fields are all thread-safe (ids, atomics and a channel sender). The future
 //! itself (which need not be `Send`) is only ever touched by the executor's
 //! own thread.
 //!
@@ -35,17 +39,71 @@
 //! `Arc<T>`: that is how `drop` can free the whole task, future included,
 //! without knowing anything else about it.
 
+use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use crate::task::Header;
+use super::state::{State, Wake};
+use crate::base::id::TaskId;
+use crate::collections::slab::Key;
+use crate::runtime::core::schedule;
+use crate::runtime::scheduler::Inbox;
+
+// ANCHOR: header
+/// What a waker needs to wake a task; safe to use from any thread.
+pub(crate) struct Header {
+    pub(crate) id: TaskId,
+    /// Where the task sits in its executor's task table.
+    pub(crate) key: Key,
+    pub(crate) state: State,
+    /// The executor's door for wakes (`scheduler.rs`).
+    inbox: Arc<Inbox>,
+}
+// ANCHOR_END: header
+
+impl Header {
+    pub(crate) fn new(id: TaskId, key: Key, state: State, inbox: Arc<Inbox>) -> Self {
+        Header {
+            id,
+            key,
+            state,
+            inbox,
+        }
+    }
+
+    // ANCHOR: wake
+    /// ③ Queues the task, unless it is queued already (or done).
+    #[inline]
+    pub(crate) fn wake(&self) {
+        if self.state.transition_to_queued() == Wake::PushKey {
+            schedule(&self.inbox, self.key, self.id);
+        }
+    }
+    // ANCHOR_END: wake
+}
+
+impl Wakeable for Header {
+    fn header(&self) -> &Header {
+        self
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Header")
+            .field("id", &self.id)
+            .field("key", &self.key)
+            .field("state", &self.state)
+            .finish()
+    }
+}
 
 /// Anything a waker can point at: it must lead to a [`Header`].
 ///
 /// Implemented by spawned tasks (`Task<F>`) and by the bare `Header` that
-/// stands for `block_on`'s main future.
+/// stands for `block_on`'s own future.
 pub(crate) trait Wakeable: 'static {
     fn header(&self) -> &Header;
 }
@@ -98,12 +156,12 @@ struct Vtable<T>(PhantomData<T>);
 impl<T: Wakeable> Vtable<T> {
     /// The one place every waker for a `T` gets its vtable from. A `const`
     /// referred to from several places may become several copies at several
-    /// addresses, and `Waker::will_wake` compares addresses: a clone made
-    /// in `clone` and the borrowed waker of the next poll then looked like
-    /// wakers of different tasks, and a future that keeps its waker re-cloned
-    /// it on every poll (two atomic operations, for nothing). Not inlined,
-    /// so that there is one copy. Regression test:
-    /// `a_kept_waker_will_wake_the_next_polls_waker` in `tests/waker_queue.rs`.
+    /// addresses, and `Waker::will_wake` compares addresses: a clone made in
+    /// `clone` and the borrowed waker of the next poll would then look like
+    /// wakers of different tasks, and a future that keeps its waker would
+    /// re-clone it on every poll. Not inlined, so that there is one copy.
+    /// Regression test: `a_kept_waker_will_wake_the_next_polls_waker` in
+    /// `tests/waker_queue.rs`.
     #[inline(never)]
     fn get() -> &'static RawWakerVTable {
         &Self::VTABLE
@@ -141,7 +199,7 @@ impl<T: Wakeable> Vtable<T> {
     /// is freed here, possibly on another thread. That is sound because the
     /// executor empties the task (drops its future and any unclaimed output)
     /// on its own thread before it lets go of its references; what is left is
-    /// only thread-safe data (see `task.rs`, "Who may touch what").
+    /// only thread-safe data (see `task/mod.rs`, "Who may touch what").
     unsafe fn drop(data: *const ()) {
         // SAFETY: this waker owns one reference; we release it.
         unsafe { Arc::decrement_strong_count(data.cast::<T>()) };

@@ -1,0 +1,326 @@
+//! A slab: a `Vec` whose holes are reused, named by generational keys.
+//!
+//! Book chapter: *Tasks and the waker queue* (`book/src/tasks.md`).
+//!
+//! The executor keeps its tasks in a slab, and the timer wheel its timers.
+//! Inserting returns a [`Key`]; removing leaves a hole that the next insert
+//! fills. Vacant slots form a linked list threaded through the vector
+//! itself, so insert and remove are O(1) and allocate only when the vector
+//! grows.
+//!
+//! ## Stale keys
+//!
+//! A slot is reused, so a slot number alone is not a safe name: a late wake
+//! could name a slot that now holds a newer task. So a key is a slot *and a
+//! generation*. Each slot counts how many times it has been emptied; a key
+//! made when the slot held generation 3 does not match once the slot is at
+//! generation 4. Every lookup compares the two, and a *stale* key finds
+//! nothing. That is the one idea of "stale" in the whole executor: a late
+//! wake of a finished task, a `Sleep` whose timer has fired, a key left in
+//! the run queue from an earlier `block_on`.
+//!
+//! ## Lending
+//!
+//! The executor takes a task *out* of its slot while it polls it
+//! ([`lend`](Slab::lend)), so the table is not borrowed during the poll (the
+//! task may spawn, which inserts). The slot stays reserved (`Lent`): it is
+//! not reused, and removing it is refused, until the loan ends
+//! ([`end_loan`](Slab::end_loan)) with the value put back or dropped.
+
+use std::fmt;
+
+/// Names one entry of a [`Slab`]: its slot and the slot's generation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    slot: u32,
+    generation: u32,
+}
+
+impl Key {
+    /// The slot number (its index in the slab).
+    pub fn slot(self) -> u32 {
+        self.slot
+    }
+
+    /// How many times the slot had been emptied when this key was made.
+    pub fn generation(self) -> u32 {
+        self.generation
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "slot {} gen {}", self.slot, self.generation)
+    }
+}
+
+/// "No slot": the end of the vacant list.
+const NONE: u32 = u32::MAX;
+
+enum Entry<T> {
+    Occupied {
+        generation: u32,
+        value: T,
+    },
+    /// Taken out by `lend`; the slot is reserved until `end_loan`.
+    Lent {
+        generation: u32,
+    },
+    /// A hole; `next_vacant` is the next hole (or `NONE`).
+    Vacant {
+        generation: u32,
+        next_vacant: u32,
+    },
+}
+
+/// A vector with reusable holes. See the module docs.
+pub struct Slab<T> {
+    entries: Vec<Entry<T>>,
+    first_vacant: u32,
+    len: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab::new()
+    }
+}
+
+impl<T> Slab<T> {
+    /// An empty slab.
+    pub const fn new() -> Self {
+        Slab {
+            entries: Vec::new(),
+            first_vacant: NONE,
+            len: 0,
+        }
+    }
+
+    /// The key that the next [`insert`](Self::insert) will return.
+    pub fn next_key(&self) -> Key {
+        match self.entries.get(self.first_vacant as usize) {
+            Some(Entry::Vacant { generation, .. }) => Key {
+                slot: self.first_vacant,
+                generation: *generation,
+            },
+            _ => Key {
+                slot: u32::try_from(self.entries.len())
+                    .ok()
+                    .filter(|&slot| slot != NONE)
+                    .expect("a slab holds fewer than 2^32 - 1 entries"),
+                generation: 0,
+            },
+        }
+    }
+
+    /// Stores `value` and returns its key.
+    pub fn insert(&mut self, value: T) -> Key {
+        let key = self.next_key();
+        if key.slot as usize == self.entries.len() {
+            self.entries.push(Entry::Occupied {
+                generation: 0,
+                value,
+            });
+        } else {
+            let entry = &mut self.entries[key.slot as usize];
+            let Entry::Vacant { next_vacant, .. } = *entry else {
+                unreachable!("the vacant list leads to a slot that is not vacant")
+            };
+            self.first_vacant = next_vacant;
+            *entry = Entry::Occupied {
+                generation: key.generation,
+                value,
+            };
+        }
+        self.len += 1;
+        key
+    }
+
+    /// The value under `key`, unless the key is stale (or the value is lent).
+    pub fn get(&self, key: Key) -> Option<&T> {
+        match self.entries.get(key.slot as usize)? {
+            Entry::Occupied { generation, value } if *generation == key.generation => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Like [`get`](Self::get), for changing the value.
+    pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
+        match self.entries.get_mut(key.slot as usize)? {
+            Entry::Occupied { generation, value } if *generation == key.generation => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Takes the value out, unless the key is stale. The slot becomes
+    /// vacant, and every key to it stale.
+    pub fn remove(&mut self, key: Key) -> Option<T> {
+        self.get(key)?;
+        let Entry::Occupied { value, .. } = self.vacate(key) else {
+            unreachable!("checked just above")
+        };
+        Some(value)
+    }
+
+    /// Takes the value out for a while: the slot stays reserved, and lends
+    /// nothing else, until [`end_loan`](Self::end_loan).
+    pub fn lend(&mut self, key: Key) -> Option<T> {
+        let entry = self.entries.get_mut(key.slot as usize)?;
+        match entry {
+            Entry::Occupied { generation, .. } if *generation == key.generation => {}
+            _ => return None,
+        }
+        let lent = Entry::Lent {
+            generation: key.generation,
+        };
+        let Entry::Occupied { value, .. } = std::mem::replace(entry, lent) else {
+            unreachable!("checked just above")
+        };
+        Some(value)
+    }
+
+    /// Ends the loan of `key`: `Some(value)` puts the value back, `None`
+    /// empties the slot (the value was dropped or kept elsewhere).
+    ///
+    /// # Panics
+    ///
+    /// If `key` is not lent: a loan ends exactly once.
+    pub fn end_loan(&mut self, key: Key, value: Option<T>) {
+        let lent = matches!(
+            self.entries.get(key.slot as usize),
+            Some(Entry::Lent { generation }) if *generation == key.generation
+        );
+        assert!(lent, "end_loan of {key:?}, which is not lent");
+        match value {
+            Some(value) => {
+                self.entries[key.slot as usize] = Entry::Occupied {
+                    generation: key.generation,
+                    value,
+                }
+            }
+            None => drop(self.vacate(key)),
+        }
+    }
+
+    /// Empties a live slot (occupied or lent) and bumps its generation.
+    fn vacate(&mut self, key: Key) -> Entry<T> {
+        let vacant = Entry::Vacant {
+            generation: key.generation.wrapping_add(1),
+            next_vacant: self.first_vacant,
+        };
+        self.first_vacant = key.slot;
+        self.len -= 1;
+        std::mem::replace(&mut self.entries[key.slot as usize], vacant)
+    }
+
+    /// How many entries are stored or lent.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No entry is stored or lent.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The stored values and their keys, in slot order (lent ones are out).
+    pub fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, entry)| match entry {
+                Entry::Occupied { generation, value } => Some((
+                    Key {
+                        slot: slot as u32,
+                        generation: *generation,
+                    },
+                    value,
+                )),
+                _ => None,
+            })
+    }
+
+    /// Empties the slab and returns every stored value, in slot order.
+    ///
+    /// # Panics
+    ///
+    /// If a value is lent: it could never be put back.
+    pub fn take_all(&mut self) -> Vec<T> {
+        let entries = std::mem::take(&mut self.entries);
+        self.first_vacant = NONE;
+        self.len = 0;
+        entries
+            .into_iter()
+            .filter_map(|entry| match entry {
+                Entry::Occupied { value, .. } => Some(value),
+                Entry::Lent { .. } => panic!("take_all while a value is lent"),
+                Entry::Vacant { .. } => None,
+            })
+            .collect()
+    }
+}
+
+impl<T> fmt::Debug for Slab<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slab")
+            .field("len", &self.len)
+            .field("slots", &self.entries.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holes_are_reused_most_recent_first_and_old_keys_go_stale() {
+        let mut slab = Slab::new();
+        let a = slab.insert("a");
+        let b = slab.insert("b");
+        let c = slab.insert("c");
+        assert_eq!((a.slot(), b.slot(), c.slot()), (0, 1, 2));
+        assert_eq!(slab.remove(b), Some("b"));
+        assert_eq!(slab.remove(b), None, "removing twice finds nothing");
+        assert_eq!(slab.remove(a), Some("a"));
+        assert_eq!(slab.next_key().slot(), a.slot());
+        let d = slab.insert("d");
+        assert_eq!((d.slot(), d.generation()), (0, 1), "slot 0, emptied once");
+        assert_eq!(slab.get(a), None, "a's key is stale: slot 0 holds d now");
+        assert_eq!(slab.get(d), Some(&"d"));
+        assert_eq!(slab.insert("e").slot(), b.slot());
+        assert_eq!(slab.insert("f").slot(), 3);
+        assert_eq!(slab.len(), 4);
+        assert_eq!(slab.take_all(), vec!["d", "e", "c", "f"]);
+        assert!(slab.is_empty());
+    }
+
+    #[test]
+    fn a_lent_slot_is_reserved_until_the_loan_ends() {
+        let mut slab = Slab::new();
+        let a = slab.insert("a");
+        assert_eq!(slab.lend(a), Some("a"));
+        assert_eq!(slab.get(a), None, "lent: not in the slab");
+        assert_eq!(slab.lend(a), None, "lent once only");
+        assert_eq!(slab.remove(a), None, "a lent slot cannot be removed");
+        let b = slab.insert("b");
+        assert_ne!(b.slot(), a.slot(), "a lent slot is not reused");
+        slab.end_loan(a, Some("a"));
+        assert_eq!(slab.get(a), Some(&"a"), "put back under the same key");
+        assert_eq!(slab.lend(a), Some("a"));
+        slab.end_loan(a, None);
+        assert_eq!(slab.get(a), None, "emptied: the key is stale");
+        assert_eq!(slab.len(), 1);
+        assert_eq!(slab.insert("c").slot(), a.slot(), "then reused");
+    }
+
+    #[test]
+    #[should_panic(expected = "not lent")]
+    fn a_loan_ends_once() {
+        let mut slab = Slab::new();
+        let a = slab.insert(1);
+        let one = slab.lend(a);
+        slab.end_loan(a, one);
+        slab.end_loan(a, None);
+    }
+}

@@ -1,0 +1,176 @@
+//! The recorder: the event log behind [`Hooks`](super::hooks::Hooks), and
+//! what `BUSY_CHEF_TRACE` asks for.
+//!
+//! Book chapter: *Seeing it* (`book/src/seeing-it.md`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::base::clock::Clock;
+use crate::base::instant::Instant;
+use crate::collections::wheel::TimerKey;
+
+use super::event::{Event, What};
+use super::trace::Trace;
+
+/// What the environment asks for, read once per process.
+pub(crate) struct Defaults {
+    /// `BUSY_CHEF_TRACE`: where to put each executor's trace when it is dropped.
+    pub(crate) output: Option<Output>,
+    /// `BUSY_CHEF_WARN_BLOCKING`, or 100 ms in debug builds.
+    pub(crate) blocking: Option<Duration>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Output {
+    /// `BUSY_CHEF_TRACE=1`: the terminal timeline, on stderr.
+    Stderr,
+    /// `BUSY_CHEF_TRACE=path.json`: Chrome trace-event JSON.
+    Chrome(String),
+    /// `BUSY_CHEF_TRACE=path.svg`: an SVG picture.
+    Svg(String),
+}
+
+/// The default blocking-poll threshold (asyncio's `slow_callback_duration`).
+pub(crate) const DEFAULT_BLOCKING: Duration = Duration::from_millis(100);
+
+pub(crate) fn defaults() -> &'static Defaults {
+    static DEFAULTS: OnceLock<Defaults> = OnceLock::new();
+    DEFAULTS.get_or_init(|| {
+        let output = std::env::var("BUSY_CHEF_TRACE").ok().and_then(|value| {
+            let value = value.trim().to_string();
+            if value.is_empty() || value == "0" {
+                None
+            } else if value.ends_with(".json") {
+                Some(Output::Chrome(value))
+            } else if value.ends_with(".svg") {
+                Some(Output::Svg(value))
+            } else {
+                Some(Output::Stderr)
+            }
+        });
+        let blocking = match std::env::var("BUSY_CHEF_WARN_BLOCKING") {
+            Ok(value) => match value.trim() {
+                "off" | "0" | "" => None,
+                ms => ms
+                    .parse::<u64>()
+                    .ok()
+                    .map(Duration::from_millis)
+                    .or_else(|| {
+                        eprintln!(
+                            "busy-chef: BUSY_CHEF_WARN_BLOCKING={ms:?} is neither a number of \
+                             milliseconds nor `off`; using {DEFAULT_BLOCKING:?}"
+                        );
+                        Some(DEFAULT_BLOCKING)
+                    }),
+            },
+            Err(_) if cfg!(debug_assertions) => Some(DEFAULT_BLOCKING),
+            Err(_) => None,
+        };
+        Defaults { output, blocking }
+    })
+}
+
+/// One executor's event log.
+pub(crate) struct Recorder {
+    clock: Rc<Clock>,
+    /// The executor's clock reading when it was created: trace time zero.
+    origin: Instant,
+    log: RefCell<Log>,
+}
+
+#[derive(Default)]
+struct Log {
+    start: Duration,
+    events: Vec<Event>,
+    /// Timers in the wheel, and their numbers in the trace.
+    timers: Vec<(TimerKey, u64, Duration)>,
+    next_timer: u64,
+}
+
+impl Recorder {
+    pub(crate) fn new(clock: Rc<Clock>) -> Self {
+        let origin = clock.now();
+        Recorder {
+            clock,
+            origin,
+            log: RefCell::new(Log::default()),
+        }
+    }
+
+    /// The executor's clock, as time since the executor was created.
+    pub(crate) fn now(&self) -> Duration {
+        self.since_origin(self.clock.now())
+    }
+
+    pub(crate) fn since_origin(&self, instant: Instant) -> Duration {
+        instant.saturating_duration_since(self.origin)
+    }
+
+    pub(crate) fn record(&self, at: Duration, what: What) {
+        self.log.borrow_mut().events.push(Event { at, what });
+    }
+
+    /// Recording starts now.
+    pub(crate) fn start(&self) {
+        self.log.borrow_mut().start = self.now();
+    }
+
+    /// What was recorded since the start or the last `take`.
+    pub(crate) fn take(&self) -> Trace {
+        let now = self.now();
+        let mut log = self.log.borrow_mut();
+        let events = std::mem::take(&mut log.events);
+        let start = std::mem::replace(&mut log.start, now);
+        Trace {
+            start,
+            end: now.max(start),
+            events,
+        }
+    }
+
+    /// Gives a timer its number in the trace.
+    pub(crate) fn timer_registered(&self, key: TimerKey, deadline: Duration) -> u64 {
+        let mut log = self.log.borrow_mut();
+        let number = log.next_timer;
+        log.next_timer += 1;
+        log.timers.push((key, number, deadline));
+        number
+    }
+
+    /// A timer left the wheel before it fired: its number, if it had one.
+    pub(crate) fn timer_cancelled(&self, key: TimerKey) -> Option<u64> {
+        let mut log = self.log.borrow_mut();
+        let i = log.timers.iter().position(|(k, ..)| *k == key)?;
+        Some(log.timers.swap_remove(i).1)
+    }
+
+    /// The timers due by `now` have fired: forget their keys.
+    pub(crate) fn timers_fired(&self, now: Duration) {
+        self.log
+            .borrow_mut()
+            .timers
+            .retain(|&(_, _, deadline)| deadline > now);
+    }
+
+    pub(crate) fn events_len(&self) -> Option<usize> {
+        self.log.try_borrow().map(|log| log.events.len()).ok()
+    }
+}
+
+/// Writes `trace` where `BUSY_CHEF_TRACE` asked.
+pub(crate) fn write_output(output: &Output, trace: &Trace) {
+    let written = match output {
+        Output::Stderr => {
+            eprintln!("busy-chef trace (BUSY_CHEF_TRACE):\n{}", trace.timeline());
+            Ok(())
+        }
+        Output::Chrome(path) => std::fs::write(path, trace.to_chrome_json()),
+        Output::Svg(path) => std::fs::write(path, trace.to_svg()),
+    };
+    if let Err(e) = written {
+        eprintln!("busy-chef: could not write the trace ({output:?}): {e}");
+    }
+}

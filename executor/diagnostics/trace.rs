@@ -1,0 +1,96 @@
+//! Seeing it: a record of what the executor did, drawn as a timeline, and
+//! warnings for the classic mistakes.
+//!
+//! Book chapter: *Seeing it* (`book/src/seeing-it.md`).
+//!
+//! This module is **not** on the reading path of the executor. The runtime
+//! calls its hooks (`diagnostics/hooks.rs`) at a handful of points; when
+//! tracing is off each hook is a single test of a flag, and nothing is
+//! allocated or timed.
+//!
+//! ## Turning it on
+//!
+//! | how | what you get |
+//! |---|---|
+//! | `BUSY_CHEF_TRACE=1 cargo run --example gather` (any program) | every executor records; when it is dropped, its timeline is printed to stderr |
+//! | `BUSY_CHEF_TRACE=trace.json` / `=trace.svg` | the same, written as Chrome trace-event JSON or as an SVG file |
+//! | [`Executor::enable_trace`](crate::Executor::enable_trace) | this executor records from now on |
+//! | [`Executor::take_trace`](crate::Executor::take_trace) | the [`Trace`] recorded so far (recording goes on, afresh) |
+//!
+//! A [`Trace`] is a list of [`Event`]s stamped with the executor's clock (so
+//! a simulated executor gives the same trace on every run). It renders as:
+//!
+//! * a terminal timeline ([`Trace::timeline`]): one row per task, time
+//!   across: `█` being polled, `·` waiting, `═` a timer counting down;
+//! * Chrome trace-event JSON ([`Trace::to_chrome_json`]), for Perfetto
+//!   (<https://ui.perfetto.dev>) or `chrome://tracing`;
+//! * an SVG picture ([`Trace::to_svg`], or [`svg`] for several traces on one
+//!   time scale).
+//!
+//! ## Warnings
+//!
+//! Whether or not tracing is on, the executor explains three classic mistakes
+//! on stderr (and in the trace, when it is on) instead of hanging silently:
+//!
+//! * **a blocking poll**: a poll that held the thread longer than a threshold
+//!   (100 ms by default; see [`Executor::warn_blocking_polls`](crate::Executor::warn_blocking_polls));
+//! * **a lost waker**: a spawned task returned `Pending`, is not queued, and
+//!   no clone of its waker exists anywhere: nothing can ever poll it again;
+//! * **a certain deadlock**: the same for `block_on`'s own future, or nothing
+//!   left that could wake anything. That is a panic, not a warning: the call
+//!   could never return.
+//!
+//! See `warnings.rs` for what each check costs.
+
+use std::time::Duration;
+
+pub use super::event::{Ending, Event, PollResult, WakeSource, What};
+pub use super::render::{svg, Timeline};
+
+/// What an executor recorded: a list of [`Event`]s, oldest first.
+///
+/// Get one with [`Executor::take_trace`](crate::Executor::take_trace); draw it with [`Trace::timeline`],
+/// [`Trace::to_svg`] or [`Trace::to_chrome_json`].
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// When recording started, on the executor's clock (time since the
+    /// executor was created). Pictures start their time axis here.
+    pub start: Duration,
+    /// When the trace was taken: the end of the pictures' time axis.
+    pub end: Duration,
+    /// What happened, oldest first.
+    pub events: Vec<Event>,
+}
+
+impl Trace {
+    /// The terminal timeline of this trace. It implements `Display`:
+    /// `println!("{}", trace.timeline())`.
+    pub fn timeline(&self) -> Timeline<'_> {
+        Timeline::new(self)
+    }
+
+    /// The trace in Chrome's trace-event JSON format: open it in Perfetto
+    /// (<https://ui.perfetto.dev>) or `chrome://tracing`. One row ("thread")
+    /// per task; polls and waits are slices, wakes and warnings are instants.
+    pub fn to_chrome_json(&self) -> String {
+        super::render::to_chrome_json(self)
+    }
+
+    /// The timeline as a stand-alone SVG picture.
+    pub fn to_svg(&self) -> String {
+        svg(&[("", self)])
+    }
+
+    /// The warnings recorded in this trace, oldest first.
+    pub fn warnings(&self) -> impl Iterator<Item = &str> {
+        self.events.iter().filter_map(|event| match &event.what {
+            What::Warning { message, .. } => Some(message.as_str()),
+            _ => None,
+        })
+    }
+
+    /// How long the trace lasts.
+    pub fn duration(&self) -> Duration {
+        self.end.saturating_sub(self.start)
+    }
+}
