@@ -807,6 +807,60 @@ fn panicking_awaiter_waker_propagates_and_the_executor_stays_usable() {
     );
 }
 
+#[test]
+fn panicking_awaiter_waker_during_shutdown_still_drops_every_future_on_its_thread() {
+    // Shutting down a task wakes whoever awaits it. If that waker panics,
+    // the shutdown must go on for every other task: a task left behind would
+    // be freed by whichever thread drops its last waker, and its future (here
+    // holding an `Rc`, which is not `Send`) dropped on that thread.
+    struct RecordsItsDropThread {
+        _not_send: Rc<()>,
+        dropped_on: mpsc::Sender<thread::ThreadId>,
+    }
+    impl Drop for RecordsItsDropThread {
+        fn drop(&mut self) {
+            let _ = self.dropped_on.send(thread::current().id());
+        }
+    }
+    let exec = Executor::new();
+    let mut awaited = exec.spawn(pending::<()>());
+    let panicking = Waker::from(Arc::new(PanickingWaker));
+    let polled = Pin::new(&mut awaited).poll(&mut Context::from_waker(&panicking));
+    assert!(
+        polled.is_pending(),
+        "the awaiter's waker is now the panicking one"
+    );
+    let (dropped_on, drops) = mpsc::channel();
+    let (kept_tx, kept_rx) = mpsc::channel();
+    drop(exec.spawn(async move {
+        let _guard = RecordsItsDropThread {
+            _not_send: Rc::new(()),
+            dropped_on,
+        };
+        poll_fn(|cx| {
+            kept_tx.send(cx.waker().clone()).unwrap();
+            Poll::<()>::Pending
+        })
+        .await
+    }));
+    exec.block_on(yield_now());
+    let kept = kept_rx.recv().unwrap();
+
+    let shutdown = catch_unwind(AssertUnwindSafe(|| drop(exec)));
+    assert_eq!(
+        panic_message(shutdown.expect_err("the waker's panic comes out of the drop")),
+        "a waker that panics"
+    );
+    assert_eq!(
+        drops.try_recv(),
+        Ok(thread::current().id()),
+        "the second task's future was dropped during the shutdown, on the executor's thread"
+    );
+    thread::spawn(move || drop(kept)).join().unwrap();
+    assert!(drops.try_recv().is_err(), "and only once");
+    assert!(awaited.is_finished());
+}
+
 // ---------------------------------------------------------------------------
 // Cycles and nesting
 // ---------------------------------------------------------------------------

@@ -58,6 +58,11 @@ impl<T> JoinHandle<T> {
         JoinHandle { task }
     }
 
+    /// The task behind the handle.
+    pub(crate) fn target(&self) -> &dyn JoinTarget<T> {
+        &*self.task
+    }
+
     /// Cancels the task: its future is dropped at the executor's next turn
     /// (never polled, if it has not started: see the scenario
     /// `abort_before_first_poll_from_outside_the_executor` in

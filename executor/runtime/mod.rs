@@ -26,13 +26,14 @@
 //!
 //! The files of the runtime, in reading order: `timers.rs`, `scheduler.rs`,
 //! `core.rs`, `join_handle.rs`, `task/` (`state.rs`, `stage.rs`,
-//! `header.rs`, `mod.rs`), `deadlock.rs`, and this one. Each uses only the
+//! `header.rs`, `mod.rs`), `deadlock.rs`, `spill.rs`, and this one. Each uses only the
 //! ones before it.
 
 pub(crate) mod core;
 mod deadlock;
 pub(crate) mod join_handle;
 pub(crate) mod scheduler;
+mod spill;
 pub(crate) mod task;
 pub(crate) mod timers;
 
@@ -231,23 +232,20 @@ impl Drop for RemoveOnExit<'_> {
     }
 }
 
-/// Futures larger than this many bytes are moved to the heap before they
-/// are spawned. A future is passed by value from `spawn` down to its place
-/// in the task, and an unoptimized build copies it on the stack at each
-/// step: a large one would overflow the stack. One allocation up front costs
-/// less than those copies, and it keeps the task itself small.
-const BOX_THRESHOLD: usize = 4096;
-
-/// Every spawn ends here.
+/// Every spawn ends here. Big futures and outputs go to the heap first
+/// (`spill.rs`).
 fn spawn_on<F>(core: &Core, name: Option<TaskName>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    if std::mem::size_of::<F>() > BOX_THRESHOLD {
-        core.spawn(name, Box::pin(future))
-    } else {
-        core.spawn(name, future)
+    match (spill::spills::<F>(), spill::spills::<F::Output>()) {
+        (false, false) => core.spawn(name, future),
+        (true, false) => core.spawn(name, Box::pin(future)),
+        (_, true) => {
+            let boxed = spill::BoxOutput(Box::pin(future));
+            spill::unbox(core.spawn(name, boxed))
+        }
     }
 }
 
