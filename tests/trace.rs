@@ -464,6 +464,198 @@ fn chrome_json_parses_and_names_every_task() {
     assert_json(&Trace::default().to_chrome_json());
 }
 
+/// The value of `"key":` in one line of the Chrome JSON (the renderer writes
+/// one event per line): a number as written, or a string without its quotes.
+/// A key inside a string cannot match: its quotes are escaped there.
+fn json_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let pattern = format!("\"{key}\":");
+    let rest = &line[line.find(&pattern)? + pattern.len()..];
+    match rest.strip_prefix('"') {
+        Some(text) => {
+            let mut escaped = false;
+            let end = text.char_indices().find_map(|(i, c)| {
+                let closes = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes.then_some(i)
+            })?;
+            Some(&text[..end])
+        }
+        None => Some(&rest[..rest.find([',', '}']).unwrap_or(rest.len())]),
+    }
+}
+
+/// A timestamp or duration in microseconds, as written ("12.345"), in
+/// nanoseconds: exact, so equal times compare equal.
+fn json_nanos(value: &str) -> u128 {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));
+    let fraction = format!("{fraction:0<3}");
+    let parse = |digits: &str| -> u128 {
+        digits
+            .parse()
+            .unwrap_or_else(|_| panic!("not a time in µs: {value:?}"))
+    };
+    parse(whole) * 1000 + parse(&fraction[..3])
+}
+
+/// Checks how the Chrome JSON's slices fit together, per thread (task):
+/// every begin (`B`, or async `b`) is closed by exactly one end (`E` in
+/// stack order; `e` of the same category and id), and no end is before its
+/// begin; none is left open; the complete slices (`X`: polls and waits)
+/// follow one another without overlapping.
+fn assert_json_slices(json: &str) {
+    use std::collections::HashMap;
+    let mut stacks: HashMap<&str, Vec<u128>> = HashMap::new();
+    let mut open: HashMap<(&str, &str, &str), u128> = HashMap::new();
+    let mut slices: HashMap<&str, Vec<(u128, u128)>> = HashMap::new();
+    for line in json.lines() {
+        let Some(ph) = json_field(line, "ph") else {
+            continue;
+        };
+        let tid = json_field(line, "tid").unwrap_or("none");
+        let ts = || json_nanos(json_field(line, "ts").expect("a timestamp"));
+        match ph {
+            "B" => stacks.entry(tid).or_default().push(ts()),
+            "E" => {
+                let begin = stacks.entry(tid).or_default().pop();
+                let begin = begin.unwrap_or_else(|| panic!("an E with no B: {line}"));
+                assert!(ts() >= begin, "an E before its B: {line}\n{json}");
+            }
+            "b" => {
+                let key = (
+                    tid,
+                    json_field(line, "cat").unwrap_or(""),
+                    json_field(line, "id").unwrap(),
+                );
+                let again = open.insert(key, ts());
+                assert!(again.is_none(), "a second b for {key:?}: {line}");
+            }
+            "e" => {
+                let key = (
+                    tid,
+                    json_field(line, "cat").unwrap_or(""),
+                    json_field(line, "id").unwrap(),
+                );
+                let begin = open.remove(&key);
+                let begin = begin.unwrap_or_else(|| panic!("an e with no b on its thread: {line}"));
+                assert!(ts() >= begin, "an e before its b: {line}\n{json}");
+            }
+            "X" => {
+                let dur = json_nanos(json_field(line, "dur").expect("a duration"));
+                slices.entry(tid).or_default().push((ts(), ts() + dur));
+            }
+            _ => {}
+        }
+    }
+    for (tid, stack) in &stacks {
+        assert!(stack.is_empty(), "B left open on thread {tid}:\n{json}");
+    }
+    assert!(open.is_empty(), "b left open: {open:?}\n{json}");
+    for (tid, slices) in &mut slices {
+        slices.sort_unstable();
+        for pair in slices.windows(2) {
+            assert!(
+                pair[0].1 <= pair[1].0,
+                "slices overlap on thread {tid}: {pair:?}\n{json}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_slice_checker_rejects_what_it_should() {
+    let event = |ph: &str, tid: u32, ts: &str, more: &str| {
+        format!(r#"{{"name":"x","ph":"{ph}","pid":1,"tid":{tid},"ts":{ts}{more}}}"#)
+    };
+    let timer = |ph: &str, ts: &str| event(ph, 1, ts, r#","cat":"timer","id":7"#);
+    let poll = |ts: &str, dur: &str| event("X", 1, ts, &format!(r#","dur":{dur}"#));
+    let good = [
+        timer("b", "1.000"),
+        timer("e", "1.000"),
+        event("B", 2, "3.5", ""),
+        event("E", 2, "4.000", ""),
+        poll("0.000", "1.000"),
+        poll("1.000", "2.500"),
+    ];
+    assert_json_slices(&good.join("\n"));
+    let bad: [&[String]; 6] = [
+        &[timer("b", "2.000"), timer("e", "1.999")],
+        &[timer("b", "1.000")],
+        &[timer("e", "1.000")],
+        &[event("B", 2, "4.000", ""), event("E", 2, "3.999", "")],
+        &[event("B", 2, "1.000", ""), event("E", 3, "2.000", "")],
+        &[poll("0.000", "1.001"), poll("1.000", "1.000")],
+    ];
+    for lines in bad {
+        let text = lines.join("\n");
+        let checked = std::panic::catch_unwind(|| assert_json_slices(&text));
+        assert!(checked.is_err(), "accepted:\n{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Every trace the executor records can be drawn
+// ---------------------------------------------------------------------------
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn a_timer_registered_after_its_deadline_is_drawn_registered_late_and_fired_at_once() {
+    // Regression (issue 11, item 3). On the real clock a `Sleep`'s deadline
+    // is fixed when it is created; first polled 30 ms later, its timer goes
+    // into the wheel 20 ms past its deadline (and fires at the next timer
+    // step). The timeline panicked ("slice index starts at 30 but ends at
+    // 10"), also inside `Executor::drop` with BUSY_CHEF_TRACE=1, and the
+    // Chrome JSON ended the timer before it began.
+    let exec = Executor::new();
+    exec.enable_trace();
+    exec.warn_blocking_polls(None);
+    exec.block_on(async {
+        let late = sleep(ms(10));
+        std::thread::sleep(ms(30)); // the thread is held: the sleep is polled late
+        late.await;
+    });
+    let trace = exec.take_trace();
+    let (registered, deadline) = trace
+        .events
+        .iter()
+        .find_map(|e| match e.what {
+            What::TimerRegistered { deadline, .. } => Some((e.at, deadline)),
+            _ => None,
+        })
+        .expect("the sleep registered a timer");
+    assert!(
+        deadline < registered,
+        "the scenario: registered after its deadline ({trace:?})"
+    );
+
+    let timeline = trace.timeline().to_string();
+    let timer = timeline
+        .lines()
+        .find(|line| line.trim_start().starts_with("sleep"))
+        .unwrap_or_else(|| panic!("no timer row in\n{timeline}"));
+    assert!(
+        timer.contains("overdue") && timer.contains('┤') && !timer.contains('═'),
+        "a late timer is a lone ┤ (fired at once), labelled overdue:\n{timeline}"
+    );
+
+    let json = trace.to_chrome_json();
+    assert_json(&json);
+    assert_json_slices(&json);
+    let timer_ts = |ph: &str| {
+        let line = json
+            .lines()
+            .find(|l| json_field(l, "cat") == Some("timer") && json_field(l, "ph") == Some(ph))
+            .unwrap_or_else(|| panic!("no timer {ph} in\n{json}"));
+        json_nanos(json_field(line, "ts").unwrap())
+    };
+    assert_eq!(timer_ts("b"), timer_ts("e"), "fired at once:\n{json}");
+
+    let svg = trace.to_svg();
+    assert!(svg.contains("overdue") && svg.trim_end().ends_with("</svg>"));
+}
+
 // ---------------------------------------------------------------------------
 // Warnings for the classic mistakes
 // ---------------------------------------------------------------------------

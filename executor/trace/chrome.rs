@@ -46,7 +46,9 @@ fn json_string(text: &str) -> String {
 
 pub(crate) fn to_chrome_json(trace: &Trace) -> String {
     let model = Model::new(trace);
-    let rel = |at: Duration| at.saturating_sub(trace.start);
+    // The model keeps every slice inside the trace, ends after begins; the
+    // instants below are clamped the same way.
+    let rel = |at: Duration| at.saturating_sub(trace.start).min(model.end);
     let mut events: Vec<String> = Vec::new();
     events.push(
         r#"{"name":"process_name","ph":"M","pid":1,"args":{"name":"busy-chef executor"}}"#
@@ -73,7 +75,7 @@ pub(crate) fn to_chrome_json(trace: &Trace) -> String {
                 PollResult::Panicked => "panicked",
             };
             let args = format!(r#","args":{{"result":"{result}"}}"#);
-            events.push(slice("poll", tid, start, end - start, &args));
+            events.push(slice("poll", tid, start, end.saturating_sub(start), &args));
             since = end;
         }
         let until = row.until(model.end);

@@ -20,6 +20,13 @@ const RIGHT: f64 = 130.0;
 const ROW: f64 = 22.0;
 const TIMER_ROW: f64 = 14.0;
 
+/// 0, `step`, 2 `step`, ... up to `span` (ending early rather than
+/// overflowing near `Duration::MAX`).
+fn ticks(span: Duration, step: Duration) -> impl Iterator<Item = Duration> {
+    std::iter::successors(Some(Duration::ZERO), move |tick| tick.checked_add(step))
+        .take_while(move |tick| *tick <= span)
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -67,15 +74,13 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
         }
         // The time axis.
         y += 14.0;
-        let mut tick = Duration::ZERO;
-        while tick <= span {
+        for tick in ticks(span, step) {
             let tx = x(tick);
             let _ = writeln!(
                 body,
                 r##"<text x="{tx:.1}" y="{y}" text-anchor="middle" font-size="11" fill="#555">{}</text>"##,
                 human(tick)
             );
-            tick += step;
         }
         y += 4.0;
         let axis_y = y;
@@ -142,14 +147,12 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
             }
         }
         // Grid lines over the rows.
-        let mut tick = Duration::ZERO;
-        while tick <= span {
+        for tick in ticks(span, step) {
             let tx = x(tick);
             let _ = writeln!(
                 body,
                 r##"<line x1="{tx:.1}" y1="{axis_y}" x2="{tx:.1}" y2="{y}" stroke="#ccc" stroke-width="0.5"/>"##
             );
-            tick += step;
         }
         y += 10.0;
     }

@@ -10,7 +10,18 @@
 //! ```
 //!
 //! The [`Model`] (tasks, their polls, their timers) is shared with the SVG
-//! drawing (`svg.rs`).
+//! drawing (`svg.rs`) and the Chrome JSON (`chrome.rs`).
+//!
+//! ## Every trace can be drawn
+//!
+//! The model clamps every time into the trace's span and makes every slice
+//! end no earlier than it began, whatever the events say, so no renderer
+//! ever indexes or subtracts its way into a panic. One case is not a
+//! mistake but happens on the real clock: a `Sleep`'s deadline is fixed when
+//! it is created, and if it is first polled later (after blocking work, or
+//! `sleep_until` of a past instant) its timer is registered after its
+//! deadline. It is drawn as what happened: registered late, fired at once
+//! (a lone `┤`, labelled `sleep, 20 ms overdue`).
 
 use std::fmt;
 use std::time::Duration;
@@ -53,7 +64,7 @@ pub(crate) enum TimerEnd {
 impl Row {
     /// When the task stopped being alive in the picture.
     pub(crate) fn until(&self, end: Duration) -> Duration {
-        self.ended.map_or(end, |(at, _)| at)
+        self.ended.map_or(end, |(at, _)| at).max(self.from)
     }
 
     /// "done at 2 s, 3 polls"
@@ -76,8 +87,15 @@ impl Row {
 }
 
 impl TimerBar {
+    /// "sleep 1.5 s": how long it counted down; for a timer registered after
+    /// its deadline, "sleep, 20 ms overdue".
     pub(crate) fn label(&self) -> String {
-        format!("sleep {}", human(self.deadline.saturating_sub(self.from)))
+        let overdue = self.from.saturating_sub(self.deadline);
+        if overdue.is_zero() {
+            format!("sleep {}", human(self.deadline.saturating_sub(self.from)))
+        } else {
+            format!("sleep, {} overdue", human(overdue))
+        }
     }
 }
 
@@ -90,8 +108,9 @@ pub(crate) struct Model {
 
 impl Model {
     pub(crate) fn new(trace: &Trace) -> Model {
-        let rel = |at: Duration| at.saturating_sub(trace.start);
         let end = trace.duration();
+        // Trace time, clamped into the picture: see the module docs.
+        let rel = |at: Duration| at.saturating_sub(trace.start).min(end);
         let mut rows: Vec<Row> = Vec::new();
         let row_of = |rows: &mut Vec<Row>, task: TaskId, name: Option<&str>, at: Duration| {
             if let Some(i) = rows.iter().position(|row| row.task == task) {
@@ -118,7 +137,8 @@ impl Model {
                     task, took, result, ..
                 } => {
                     let i = row_of(&mut rows, *task, None, Duration::ZERO);
-                    rows[i].polls.push((at, at + *took, *result));
+                    let until = at.saturating_add(*took).min(end);
+                    rows[i].polls.push((at, until, *result));
                 }
                 What::Finished { task, how } => {
                     let i = row_of(&mut rows, *task, None, Duration::ZERO);
@@ -130,9 +150,11 @@ impl Model {
                     deadline,
                 } => {
                     let i = row_of(&mut rows, *task, None, Duration::ZERO);
-                    let deadline = rel(*deadline);
+                    // Not clamped: the label tells how long it counted down.
+                    let deadline = deadline.saturating_sub(trace.start);
                     let (to, end_kind) = if deadline <= end {
-                        (deadline, TimerEnd::Fired)
+                        // Registered after its deadline: fired at once.
+                        (deadline.max(at), TimerEnd::Fired)
                     } else {
                         (end, TimerEnd::Pending)
                     };
@@ -150,7 +172,7 @@ impl Model {
                         .flat_map(|row| row.timers.iter_mut())
                         .find(|bar| bar.number == *timer);
                     if let Some(bar) = bar {
-                        bar.to = at;
+                        bar.to = at.max(bar.from);
                         bar.end = TimerEnd::Cancelled;
                     }
                 }
@@ -199,6 +221,19 @@ pub(crate) fn human(d: Duration) -> String {
     }
 }
 
+/// `nanos` as a `Duration`, or `Duration::MAX` if it is longer.
+fn from_nanos(nanos: u128) -> Duration {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    match u64::try_from(nanos / NANOS_PER_SEC) {
+        // The remainder is below 10^9, so it fits in a u32.
+        Ok(secs) => Duration::new(secs, (nanos % NANOS_PER_SEC) as u32),
+        Err(_) => Duration::MAX,
+    }
+}
+
+/// The timeline's width when none is asked for, in columns.
+const COLUMNS: u32 = 60;
+
 /// A round step (1, 2 or 5 times a power of ten, in nanoseconds) such that
 /// `span` fits in `columns` steps.
 pub(crate) fn nice_step(span: Duration, columns: u32) -> Duration {
@@ -207,9 +242,11 @@ pub(crate) fn nice_step(span: Duration, columns: u32) -> Duration {
     loop {
         for factor in [1, 2, 5] {
             if factor * power >= wanted {
-                return Duration::from_nanos(u64::try_from(factor * power).unwrap_or(u64::MAX));
+                return from_nanos(factor * power);
             }
         }
+        // `wanted` is at most `Duration::MAX` in nanoseconds (about 2^94),
+        // so `power` stays far below u128's limit.
         power *= 10;
     }
 }
@@ -220,7 +257,8 @@ pub(crate) fn nice_step(span: Duration, columns: u32) -> Duration {
 /// `█` the task is being polled (it has the thread), `·` it is waiting,
 /// blank: not spawned yet, or over. Under each task, its timers: `═` counting
 /// down, `┤` fired, `✕` cancelled (its `Sleep` was dropped), `…` still
-/// waiting when the trace ended.
+/// waiting when the trace ended; a timer registered after its deadline is a
+/// lone `┤` labelled `sleep, 20 ms overdue`.
 pub struct Timeline<'a> {
     trace: &'a Trace,
     columns: u32,
@@ -231,7 +269,7 @@ impl<'a> Timeline<'a> {
     pub(crate) fn new(trace: &'a Trace) -> Self {
         Timeline {
             trace,
-            columns: 60,
+            columns: COLUMNS,
             span: Duration::ZERO,
         }
     }
@@ -256,8 +294,13 @@ impl fmt::Display for Timeline<'_> {
         let span = model.end.max(self.span);
         // One column per step; the last column holds the instant `span`.
         let step = nice_step(span, self.columns - 1);
-        let column = |at: Duration| (at.as_nanos() / step.as_nanos()) as usize;
-        let columns = column(span) + 1;
+        // `nice_step` makes `span / step` at most `self.columns - 1`.
+        let columns = (span.as_nanos() / step.as_nanos()) as usize + 1;
+        // Clamped: a time past `span` (none, in a model) is drawn at the end.
+        let column = |at: Duration| {
+            let c = at.as_nanos() / step.as_nanos();
+            usize::try_from(c).map_or(columns - 1, |c| c.min(columns - 1))
+        };
         let label_width = model
             .rows
             .iter()
@@ -274,7 +317,7 @@ impl fmt::Display for Timeline<'_> {
         let mut labels = String::new();
         let mut ticks = String::new();
         for c in (0..columns).step_by(10) {
-            let label = human(step * c as u32);
+            let label = human(step.saturating_mul(c as u32));
             let pad = c.saturating_sub(labels.chars().count());
             labels.push_str(&" ".repeat(pad));
             labels.push_str(&label);
@@ -288,22 +331,26 @@ impl fmt::Display for Timeline<'_> {
             let until = row.until(model.end);
             let mut cells = vec![' '; columns];
             for (c, cell) in cells.iter_mut().enumerate() {
-                let (from, to) = (step * c as u32, step * (c as u32 + 1));
+                let from = step.saturating_mul(c as u32);
+                let to = step.saturating_mul(c as u32 + 1);
                 if row.from < to && until >= from {
                     *cell = '·';
                 }
             }
             for &(start, end, _) in &row.polls {
-                for cell in &mut cells[column(start)..=column(end).min(columns - 1)] {
+                let last = column(end);
+                for cell in &mut cells[column(start).min(last)..=last] {
                     *cell = '█';
                 }
             }
             let cells: String = cells.into_iter().collect();
             let name_width = label_width;
-            writeln!(f, "{:name_width$}{cells}  {}", row.name, row.summary())?;
+            let summary = row.summary();
+            writeln!(f, "{:name_width$}{cells}  {summary}", row.name)?;
             for bar in &row.timers {
                 let mut cells = vec![' '; columns];
-                let (first, last) = (column(bar.from), column(bar.to).min(columns - 1));
+                let last = column(bar.to);
+                let first = column(bar.from).min(last);
                 for cell in &mut cells[first..last] {
                     *cell = '═';
                 }
