@@ -657,6 +657,278 @@ fn a_timer_registered_after_its_deadline_is_drawn_registered_late_and_fired_at_o
 }
 
 // ---------------------------------------------------------------------------
+// Every trace renders: random programs, drawn in all three formats
+// ---------------------------------------------------------------------------
+//
+// Random programs (spawn, sleep, timeout, yield, abort, detach, panic,
+// blocking the thread, spawn_blocking, timers registered after their
+// deadline), on the simulated and on the real clock, traced whole and in
+// pieces (`take_trace` mid-run); every trace is drawn as a timeline (several
+// widths and spans), an SVG and Chrome JSON, which must parse and pair its
+// slices (`assert_json_slices`). Then the same traces, mangled (times past
+// the end, out of order, deadlines and poll lengths of `Duration::MAX`), must
+// still draw without a panic. `BUSY_CHEF_SEED=<n>` runs that one seed.
+
+/// xorshift64, as in tests/random_ops.rs: tiny and deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// One step of a random task. Times are in milliseconds.
+#[derive(Debug, Clone)]
+enum Op {
+    Sleep(u64),
+    /// Create a sleep, hold the thread, then await it: on the real clock
+    /// its timer is registered after its deadline when the hold is longer.
+    LateSleep(u64, u64),
+    /// `sleep_until` an instant this far in the past.
+    SleepUntilPast(u64),
+    /// `timeout(limit, sleep(ms))`: one of the two timers is cancelled.
+    Timeout(u64, u64),
+    Yield,
+    /// Hold the thread (a blocking poll; warned about past 2 ms).
+    Hold(u64),
+    /// Await a `spawn_blocking` closure that sleeps this long.
+    Blocking(u64),
+    /// Spawn a task running these steps, and then...
+    Spawn(Vec<Op>, Fate),
+    Panic,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Fate {
+    Await,
+    /// Await it after the spawner's last step.
+    Later,
+    Detach,
+    Abort,
+}
+
+fn random_ops(rng: &mut Rng, real: bool, depth: u32) -> Vec<Op> {
+    // Real runs stay within a few milliseconds; simulated ones range wide.
+    let time = |rng: &mut Rng| match (real, rng.below(10)) {
+        (true, _) => rng.below(5),
+        (false, 0..=5) => rng.below(100),
+        (false, 6..=8) => rng.below(5_000),
+        (false, _) => rng.below(1 << 31),
+    };
+    let length = if depth == 0 { 12 } else { 6 };
+    (0..1 + rng.below(length))
+        .map(|_| match rng.below(20) {
+            0..=3 => Op::Sleep(time(rng)),
+            4 | 5 => Op::LateSleep(time(rng), if real { rng.below(6) } else { 0 }),
+            6 => Op::SleepUntilPast(rng.below(5)),
+            7 | 8 => Op::Timeout(time(rng), time(rng)),
+            9 | 10 => Op::Yield,
+            11 if real => Op::Hold(rng.below(4)),
+            12 => Op::Blocking(rng.below(3)),
+            13..=17 if depth < 2 => {
+                let fate = [Fate::Await, Fate::Later, Fate::Detach, Fate::Abort];
+                let fate = fate[rng.below(4) as usize];
+                Op::Spawn(random_ops(rng, real, depth + 1), fate)
+            }
+            18 if depth > 0 => Op::Panic,
+            _ => Op::Yield,
+        })
+        .collect()
+}
+
+fn run_ops(ops: Vec<Op>) -> Pin<Box<dyn Future<Output = ()>>> {
+    Box::pin(async move {
+        let mut later = Vec::new();
+        for op in ops {
+            run_op(op, &mut later).await;
+        }
+        for handle in later {
+            let _ = handle.await;
+        }
+    })
+}
+
+async fn run_op(op: Op, later: &mut Vec<busy_chef::JoinHandle<()>>) {
+    match op {
+        Op::Sleep(n) => sleep(ms(n)).await,
+        Op::LateSleep(n, hold) => {
+            let late = sleep(ms(n));
+            std::thread::sleep(ms(hold));
+            late.await;
+        }
+        Op::SleepUntilPast(n) => {
+            let now = busy_chef::time::Instant::now();
+            busy_chef::time::sleep_until(now.checked_sub(ms(n)).unwrap_or(now)).await;
+        }
+        Op::Timeout(limit, n) => {
+            let _ = timeout(ms(limit), sleep(ms(n))).await;
+        }
+        Op::Yield => yield_now().await,
+        Op::Hold(n) => std::thread::sleep(ms(n)),
+        Op::Blocking(n) => busy_chef::spawn_blocking(move || std::thread::sleep(ms(n)))
+            .await
+            .unwrap(),
+        Op::Spawn(ops, fate) => {
+            let handle = busy_chef::spawn(run_ops(ops));
+            match fate {
+                Fate::Await => {
+                    let _ = handle.await;
+                }
+                Fate::Later => later.push(handle),
+                Fate::Detach => drop(handle),
+                Fate::Abort => handle.abort(),
+            }
+        }
+        Op::Panic => std::panic::panic_any(DELIBERATE),
+    }
+}
+
+const DELIBERATE: &str = "trace renders: a deliberate panic";
+
+/// Keeps the deliberate panics of the random tasks (caught by the executor)
+/// off stderr, so that a failure's message stands out.
+fn quiet_deliberate_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&DELIBERATE) {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Runs a random program on a fresh executor; returns the traces it took:
+/// between and inside its `block_on`s, and the rest at the end.
+fn random_program(rng: &mut Rng, real: bool) -> Vec<Trace> {
+    let exec = if real {
+        Executor::new()
+    } else {
+        Executor::simulated()
+    };
+    exec.enable_trace();
+    exec.warn_blocking_polls(real.then(|| ms(2)));
+    let mut traces = Vec::new();
+    for _ in 0..1 + rng.below(3) {
+        let steps: Vec<(Op, bool)> = random_ops(rng, real, 0)
+            .into_iter()
+            .map(|op| (op, rng.below(6) == 0))
+            .collect();
+        let taken = exec.block_on(async {
+            let mut taken = Vec::new();
+            let mut later = Vec::new();
+            for (op, take) in steps {
+                run_op(op, &mut later).await;
+                if take {
+                    taken.push(exec.take_trace()); // tasks still running
+                }
+            }
+            // Half of the time, leave the `Later` tasks running.
+            if later.len() % 2 == 0 {
+                for handle in later {
+                    let _ = handle.await;
+                }
+            }
+            taken
+        });
+        traces.extend(taken);
+        if rng.below(2) == 0 {
+            traces.push(exec.take_trace());
+        }
+    }
+    traces.push(exec.take_trace()); // unfinished tasks, pending timers
+    traces
+}
+
+/// Draws `trace` every way there is; checks the JSON, and that every timer
+/// row of the timeline ends in exactly one mark, after its `═`.
+fn assert_renders(trace: &Trace, rng: &mut Rng) {
+    let timeline = trace.timeline().to_string();
+    assert!(timeline.contains("█ polled"), "{timeline}");
+    for line in timeline.lines().filter(|l| l.starts_with("  sleep")) {
+        let marks: Vec<usize> = line
+            .char_indices()
+            .filter(|(_, c)| matches!(c, '┤' | '✕' | '…'))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(marks.len(), 1, "one end per timer:\n{timeline}");
+        assert!(
+            !line[marks[0]..].contains('═'),
+            "a timer ends after it began:\n{timeline}"
+        );
+    }
+    let width = 10 + rng.below(100) as u32;
+    let span = trace.duration() * rng.below(3) as u32;
+    let _ = trace.timeline().width(width).span(span).to_string();
+    let json = trace.to_chrome_json();
+    assert_json(&json);
+    assert_json_slices(&json);
+    assert!(trace.to_svg().trim_end().ends_with("</svg>"));
+}
+
+/// `trace` with some times past its end or at zero, some deadlines and
+/// poll lengths at the extremes, maybe out of order, maybe ending before it
+/// starts: nothing the executor records, but still drawn without a panic.
+fn mangle(trace: &Trace, rng: &mut Rng) -> Trace {
+    let mut trace = trace.clone();
+    for event in &mut trace.events {
+        match rng.below(8) {
+            0 => event.at = Duration::MAX,
+            1 => event.at = Duration::ZERO,
+            2 => event.at = event.at.saturating_add(ms(rng.below(10_000))),
+            _ => {}
+        }
+        match &mut event.what {
+            What::Polled { took, .. } if rng.below(4) == 0 => *took = Duration::MAX,
+            What::TimerRegistered { deadline, .. } if rng.below(2) == 0 => {
+                *deadline = [Duration::ZERO, Duration::MAX][rng.below(2) as usize];
+            }
+            _ => {}
+        }
+    }
+    if rng.below(3) == 0 {
+        trace.events.reverse();
+    }
+    match rng.below(4) {
+        0 => std::mem::swap(&mut trace.start, &mut trace.end),
+        1 => trace.end = Duration::MAX,
+        _ => {}
+    }
+    trace
+}
+
+#[test]
+fn every_trace_of_random_programs_renders_in_all_three_formats() {
+    quiet_deliberate_panics();
+    let (first, rounds) = match std::env::var("BUSY_CHEF_SEED") {
+        Ok(seed) => (seed.parse().expect("BUSY_CHEF_SEED is a number"), 1),
+        Err(_) => (0x7_2ACE_5EED_u64, 60),
+    };
+    for round in 0..rounds {
+        let seed: u64 = first.wrapping_add(round);
+        eprintln!("trace renders: seed {seed} (BUSY_CHEF_SEED={seed} replays it)");
+        let mut rng = Rng(seed.max(1));
+        // A quarter of the seeds run on the real clock, kept to milliseconds.
+        let real = seed % 4 == 0;
+        let traces = random_program(&mut rng, real);
+        for trace in &traces {
+            assert_renders(trace, &mut rng);
+            let mangled = mangle(trace, &mut rng);
+            let _ = mangled.timeline().to_string();
+            assert_json(&mangled.to_chrome_json());
+            let _ = mangled.to_svg();
+        }
+        let panels: Vec<(&str, &Trace)> = traces.iter().map(|t| ("a piece", t)).collect();
+        assert!(busy_chef::trace::svg(&panels).starts_with("<svg"));
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Warnings for the classic mistakes
 // ---------------------------------------------------------------------------
 

@@ -137,7 +137,10 @@ impl Model {
                     task, took, result, ..
                 } => {
                     let i = row_of(&mut rows, *task, None, Duration::ZERO);
-                    let until = at.saturating_add(*took).min(end);
+                    // Its end clamped on its own: a poll that began before
+                    // the trace (the one that called `take_trace`) ends
+                    // when it ended, not `took` after the trace's start.
+                    let until = rel(event.at.saturating_add(*took));
                     rows[i].polls.push((at, until, *result));
                 }
                 What::Finished { task, how } => {
