@@ -11,7 +11,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::timeline::{human, nice_step, Model, TimerEnd};
+use super::timeline::{human, label_resolution, nice_step, Model, TimerEnd, COLUMNS};
 use super::Trace;
 
 const WIDTH: f64 = 760.0;
@@ -59,6 +59,8 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
     let plot = WIDTH - LABEL - RIGHT;
     let x = |at: Duration| LABEL + plot * (at.as_secs_f64() / span.as_secs_f64());
     let step = nice_step(span, 8);
+    // The labels of a terminal timeline of the same span and default width.
+    let resolution = label_resolution(nice_step(span, COLUMNS - 1));
 
     let mut body = String::new();
     let mut y = 10.0;
@@ -121,7 +123,7 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
                 r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#333">{}</text>"##,
                 WIDTH - RIGHT + 8.0,
                 mid + 4.0,
-                escape(&row.summary())
+                escape(&row.summary(resolution))
             );
             y += ROW;
             for bar in &row.timers {
@@ -130,7 +132,7 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
                     body,
                     r##"<text x="22" y="{:.1}" font-size="11" fill="#a0522d">{}</text>"##,
                     mid + 4.0,
-                    escape(&bar.label())
+                    escape(&bar.label(resolution))
                 );
                 let color = match bar.end {
                     TimerEnd::Cancelled => "#bbbbbb",

@@ -22,6 +22,15 @@
 //! `sleep_until` of a past instant) its timer is registered after its
 //! deadline. It is drawn as what happened: registered late, fired at once
 //! (a lone `┤`, labelled `sleep, 20 ms overdue`).
+//!
+//! ## Rounding
+//!
+//! A label gives a time to a tenth of a column (10 ms when a column is
+//! 100 ms), no finer: a real run is late by a millisecond or two here and
+//! there, and that must not make its timeline differ from the same program's
+//! on the simulated clock. An instant (`done at 1.5 s`) is truncated, like a
+//! clock's reading and like the column it is drawn in (a real event is never
+//! early, only late); a duration (`sleep 1 s`) is rounded to the nearest.
 
 use std::fmt;
 use std::time::Duration;
@@ -67,14 +76,14 @@ impl Row {
         self.ended.map_or(end, |(at, _)| at).max(self.from)
     }
 
-    /// "done at 2 s, 3 polls"
-    pub(crate) fn summary(&self) -> String {
+    /// "done at 2 s, 3 polls", times to `resolution` (see the module docs).
+    pub(crate) fn summary(&self, resolution: Duration) -> String {
         let polls = match self.polls.len() {
             1 => "1 poll".to_string(),
             n => format!("{n} polls"),
         };
         let mut text = match self.ended {
-            Some((at, how)) => format!("{how} at {}, {polls}", human(at)),
+            Some((at, how)) => format!("{how} at {}, {polls}", human(truncate(at, resolution))),
             None => format!("waiting, {polls}"),
         };
         match self.warnings {
@@ -88,11 +97,12 @@ impl Row {
 
 impl TimerBar {
     /// "sleep 1.5 s": how long it counted down; for a timer registered after
-    /// its deadline, "sleep, 20 ms overdue".
-    pub(crate) fn label(&self) -> String {
-        let overdue = self.from.saturating_sub(self.deadline);
+    /// its deadline, "sleep, 20 ms overdue". Times to `resolution`.
+    pub(crate) fn label(&self, resolution: Duration) -> String {
+        let overdue = round(self.from.saturating_sub(self.deadline), resolution);
         if overdue.is_zero() {
-            format!("sleep {}", human(self.deadline.saturating_sub(self.from)))
+            let wait = self.deadline.saturating_sub(self.from);
+            format!("sleep {}", human(round(wait, resolution)))
         } else {
             format!("sleep, {} overdue", human(overdue))
         }
@@ -211,13 +221,15 @@ pub(crate) fn human(d: Duration) -> String {
         };
         format!("{text} {unit}")
     }
+    // The unit is chosen for the number as printed: 999.7 ms is `1 s`, not
+    // `1000 ms`.
     if d.is_zero() {
         "0 s".to_string()
-    } else if d >= Duration::from_secs(1) {
+    } else if d >= Duration::from_micros(999_500) {
         let secs = d.as_secs_f64();
         let text = format!("{secs:.3}");
         format!("{} s", text.trim_end_matches('0').trim_end_matches('.'))
-    } else if d >= Duration::from_millis(1) {
+    } else if d >= Duration::from_nanos(999_500) {
         short(d.as_secs_f64() * 1e3, "ms")
     } else {
         short(d.as_secs_f64() * 1e6, "µs")
@@ -234,8 +246,26 @@ fn from_nanos(nanos: u128) -> Duration {
     }
 }
 
+/// `d` to the nearest multiple of `resolution` (halves up).
+pub(crate) fn round(d: Duration, resolution: Duration) -> Duration {
+    let r = resolution.as_nanos().max(1);
+    from_nanos((d.as_nanos() + r / 2) / r * r)
+}
+
+/// `d` down to a multiple of `resolution`.
+pub(crate) fn truncate(d: Duration, resolution: Duration) -> Duration {
+    let r = resolution.as_nanos().max(1);
+    from_nanos(d.as_nanos() / r * r)
+}
+
 /// The timeline's width when none is asked for, in columns.
-const COLUMNS: u32 = 60;
+pub(crate) const COLUMNS: u32 = 60;
+
+/// How finely a label gives a time: a tenth of a column `step` (see the
+/// module docs).
+pub(crate) fn label_resolution(step: Duration) -> Duration {
+    step / 10
+}
 
 /// A round step (1, 2 or 5 times a power of ten, in nanoseconds) such that
 /// `span` fits in `columns` steps.
@@ -297,6 +327,7 @@ impl fmt::Display for Timeline<'_> {
         let span = model.end.max(self.span);
         // One column per step; the last column holds the instant `span`.
         let step = nice_step(span, self.columns - 1);
+        let resolution = label_resolution(step);
         // `nice_step` makes `span / step` at most `self.columns - 1`.
         let columns = (span.as_nanos() / step.as_nanos()) as usize + 1;
         // Clamped: a time past `span` (none, in a model) is drawn at the end.
@@ -308,7 +339,10 @@ impl fmt::Display for Timeline<'_> {
             .rows
             .iter()
             .flat_map(|row| {
-                let timers = row.timers.iter().map(|bar| bar.label().chars().count() + 2);
+                let timers = row
+                    .timers
+                    .iter()
+                    .map(|bar| bar.label(resolution).chars().count() + 2);
                 std::iter::once(row.name.chars().count()).chain(timers)
             })
             .max()
@@ -348,7 +382,7 @@ impl fmt::Display for Timeline<'_> {
             }
             let cells: String = cells.into_iter().collect();
             let name_width = label_width;
-            let summary = row.summary();
+            let summary = row.summary(resolution);
             writeln!(f, "{:name_width$}{cells}  {summary}", row.name)?;
             for bar in &row.timers {
                 let mut cells = vec![' '; columns];
@@ -363,7 +397,7 @@ impl fmt::Display for Timeline<'_> {
                     TimerEnd::Pending => '…',
                 };
                 let cells: String = cells.into_iter().collect();
-                let label = format!("  {}", bar.label());
+                let label = format!("  {}", bar.label(resolution));
                 writeln!(f, "{label:name_width$}{}", cells.trim_end())?;
             }
         }
@@ -373,5 +407,50 @@ impl fmt::Display for Timeline<'_> {
             "",
             human(step)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: f64) -> Duration {
+        Duration::from_secs_f64(n / 1e3)
+    }
+
+    #[test]
+    fn human_picks_the_unit_of_the_number_it_prints() {
+        assert_eq!(human(ms(999.7)), "1 s");
+        assert_eq!(human(ms(999.4)), "999 ms");
+        assert_eq!(human(ms(0.9996)), "1 ms");
+        assert_eq!(human(ms(1500.0)), "1.5 s");
+        assert_eq!(human(ms(3003.0)), "3.003 s");
+        assert_eq!(human(Duration::ZERO), "0 s");
+    }
+
+    #[test]
+    fn a_real_runs_few_milliseconds_late_do_not_show_in_labels() {
+        // Columns of 100 ms: labels to 10 ms.
+        let resolution = label_resolution(Duration::from_millis(100));
+        let bar = |from: f64, deadline: f64| TimerBar {
+            number: 0,
+            from: ms(from),
+            to: ms(deadline),
+            deadline: ms(deadline),
+            end: TimerEnd::Fired,
+        };
+        // Registered a little after the `Sleep` was made: it counted down
+        // a little less than asked.
+        assert_eq!(bar(1000.4, 2000.0).label(resolution), "sleep 1 s");
+        assert_eq!(bar(0.0, 1000.0).label(resolution), "sleep 1 s");
+        assert_eq!(bar(0.0, 1250.0).label(resolution), "sleep 1.25 s");
+        assert_eq!(bar(30.0, 10.0).label(resolution), "sleep, 20 ms overdue");
+        // Ending a little late: truncated, like a clock's reading.
+        assert_eq!(human(truncate(ms(3003.4), resolution)), "3 s");
+        assert_eq!(human(truncate(ms(501.0), resolution)), "500 ms");
+        assert_eq!(human(truncate(ms(509.9), resolution)), "500 ms");
+        assert_eq!(human(truncate(ms(510.0), resolution)), "510 ms");
+        // Near `Duration::MAX`, saturated rather than overflowing.
+        assert_eq!(round(Duration::MAX, Duration::from_secs(1)), Duration::MAX);
     }
 }
