@@ -145,6 +145,43 @@ fn generated_chef_timeline_and_svg() {
     check_or_bless("book/src/generated/chef.svg", &svg);
 }
 
+#[test]
+fn busy_chef_trace_shows_the_whole_run_even_when_the_program_takes_its_own_traces() {
+    // Regression (issue 11, "also found"): `chef` takes both of its traces
+    // itself, which left nothing for the variable: BUSY_CHEF_TRACE=1 printed
+    // nothing and `=chef.json` / `=chef.svg` wrote no file. The variable's
+    // output is written in addition: everything since the executor was
+    // created, both breakfasts, 4.5 s.
+    let (stdout, stderr) = run_traced("chef", &["--simulated"], "1");
+    assert!(
+        stdout.contains("Timelines") && stdout.contains("done at 1.5 s"),
+        "the program still draws its own traces:\n{stdout}"
+    );
+    let timeline = stderr
+        .split_once("busy-chef trace (BUSY_CHEF_TRACE):\n")
+        .unwrap_or_else(|| panic!("no timeline on stderr:\n{stderr}"))
+        .1;
+    for needle in ["toast", "eggs", "coffee", "done at 4.5 s"] {
+        assert!(timeline.contains(needle), "{needle} missing in\n{timeline}");
+    }
+    let mains = timeline.lines().filter(|l| l.starts_with("main ")).count();
+    assert_eq!(mains, 2, "both block_on futures:\n{timeline}");
+
+    let path = temp_path("chef.json");
+    run_traced("chef", &["--simulated"], path.to_str().unwrap());
+    let json = std::fs::read_to_string(&path).expect("BUSY_CHEF_TRACE=chef.json writes the file");
+    std::fs::remove_file(&path).ok();
+    assert_json(&json);
+    assert_json_slices(&json);
+    assert!(json.contains(r#""name":"toast (task-"#), "{json}");
+
+    let path = temp_path("chef.svg");
+    run_traced("chef", &["--simulated"], path.to_str().unwrap());
+    let svg = std::fs::read_to_string(&path).expect("BUSY_CHEF_TRACE=chef.svg writes the file");
+    std::fs::remove_file(&path).ok();
+    assert!(svg.contains("toast") && svg.trim_end().ends_with("</svg>"));
+}
+
 // ---------------------------------------------------------------------------
 // What a trace records
 // ---------------------------------------------------------------------------

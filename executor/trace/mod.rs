@@ -13,7 +13,7 @@
 //!
 //! | how | what you get |
 //! |---|---|
-//! | `BUSY_CHEF_TRACE=1 cargo run --example gather` (any program) | every executor records; when it is dropped, its timeline is printed to stderr |
+//! | `BUSY_CHEF_TRACE=1 cargo run --example gather` (any program) | every executor records; when it is dropped, its timeline is printed to stderr: everything since it was created, even what the program took with `take_trace` |
 //! | `BUSY_CHEF_TRACE=trace.json` / `=trace.svg` | the same, written as Chrome trace-event JSON or as an SVG file |
 //! | [`Executor::enable_trace`] | this executor records from now on |
 //! | [`Executor::take_trace`] | the [`Trace`] recorded so far (recording goes on, afresh) |
@@ -132,7 +132,8 @@ impl Executor {
 
     /// Returns what was recorded since tracing was enabled or since the last
     /// `take_trace`, and starts a fresh recording (if tracing is on). Empty
-    /// if tracing is off.
+    /// if tracing is off. With `BUSY_CHEF_TRACE` set, the variable's output
+    /// (written when the executor is dropped) still shows the whole run.
     pub fn take_trace(&self) -> Trace {
         self.core.trace.take()
     }

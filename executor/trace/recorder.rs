@@ -150,6 +150,10 @@ struct Log {
     /// Timers in the wheel, and their numbers in the trace.
     timers: Vec<(TimerKey, u64, Duration)>,
     next_timer: u64,
+    /// With `BUSY_CHEF_TRACE` set: a copy of what `take` handed out, for the
+    /// variable's output at the executor's drop, which shows everything
+    /// since recording began, whatever the program took for itself.
+    taken: Vec<Event>,
 }
 
 impl Recorder {
@@ -224,6 +228,9 @@ impl Recorder {
         let now = self.now();
         let mut log = self.log.borrow_mut();
         let events = std::mem::take(&mut log.events);
+        if self.output.is_some() {
+            log.taken.extend_from_slice(&events);
+        }
         let start = std::mem::replace(&mut log.start, now);
         Trace {
             start,
@@ -416,13 +423,21 @@ impl Recorder {
         }
     }
 
-    /// `Executor::drop`: with `BUSY_CHEF_TRACE` set, show what was recorded.
+    /// `Executor::drop`: with `BUSY_CHEF_TRACE` set, show everything
+    /// recorded since the executor was created (it started recording then),
+    /// including what the program took with `take_trace`.
     pub(crate) fn finish(&self) {
         let Some(output) = &self.output else { return };
-        let trace = self.take();
-        if trace.events.is_empty() {
+        let end = self.take().end;
+        let events = std::mem::take(&mut self.log.borrow_mut().taken);
+        if events.is_empty() {
             return;
         }
+        let trace = Trace {
+            start: Duration::ZERO,
+            end,
+            events,
+        };
         let written = match output {
             Output::Stderr => {
                 eprintln!("busy-chef trace (BUSY_CHEF_TRACE):\n{}", trace.timeline());
