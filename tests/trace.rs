@@ -704,7 +704,8 @@ fn a_timer_registered_after_its_deadline_is_drawn_registered_late_and_fired_at_o
 // widths and spans), an SVG and Chrome JSON, which must parse and pair its
 // slices (`assert_json_slices`). Then the same traces, mangled (times past
 // the end, out of order, deadlines and poll lengths of `Duration::MAX`), must
-// still draw without a panic. `BUSY_CHEF_SEED=<n>` runs that one seed.
+// still draw without a panic. `BUSY_CHEF_SEED=<n>` runs that one seed;
+// without it, 60 seeds from a fixed one (8 under `.ci/memcheck.sh`).
 
 /// xorshift64, as in tests/random_ops.rs: tiny and deterministic.
 struct Rng(u64);
@@ -944,6 +945,8 @@ fn every_trace_of_random_programs_renders_in_all_three_formats() {
     quiet_deliberate_panics();
     let (first, rounds) = match std::env::var("BUSY_CHEF_SEED") {
         Ok(seed) => (seed.parse().expect("BUSY_CHEF_SEED is a number"), 1),
+        // Under valgrind (.ci/memcheck.sh), a few seeds: it is 20-50x slower.
+        Err(_) if std::env::var_os("BUSY_CHEF_MEMCHECK").is_some() => (0x7_2ACE_5EED_u64, 8),
         Err(_) => (0x7_2ACE_5EED_u64, 60),
     };
     for round in 0..rounds {
