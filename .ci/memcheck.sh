@@ -13,7 +13,8 @@
 # It installs valgrind with apt-get if it is missing (CI runs as root on
 # Debian). With BUSY_CHEF_MEMCHECK=1 in the environment (set here) the large
 # tests shrink: tests/million_timers.rs registers 20,000 timers instead of a
-# million, and tests/random_ops.rs runs 4 seeds instead of 40. valgrind runs
+# million, tests/random_ops.rs runs 4 seeds instead of 40, and the random
+# programs of tests/trace.rs 8 seeds instead of 60. valgrind runs
 # code ~20-50x slower, and serializes threads.
 #
 # Skipped test binaries (MEMCHECK_SKIP overrides the list), because they test

@@ -260,14 +260,18 @@ impl<T: Send + 'static> JoinTarget<T> for BlockingSlot<T> {
     fn detach(&self) {
         let mut state = self.lock();
         state.handle = false;
-        state.awaiter = None;
+        let awaiter = state.awaiter.take();
         let unclaimed = match state.stage {
-            Stage::Done(_) => std::mem::replace(&mut state.stage, Stage::Consumed),
-            _ => return,
+            Stage::Done(_) => Some(std::mem::replace(&mut state.stage, Stage::Consumed)),
+            _ => None,
         };
         drop(state);
-        // A `JoinHandle` being dropped never unwinds, whatever made it.
-        drop_caught(unclaimed);
+        // The unread output's destructor (and a foreign waker's) is user
+        // code: a panic in it is swallowed, as a spawned task's handle does
+        // (`Task::detach`), because dropping a handle must never unwind.
+        // Scenario in tests/blocking.rs:
+        // `dropping_a_finished_handle_whose_output_panics_on_drop_does_not_unwind`.
+        drop_caught((unclaimed, awaiter));
     }
 }
 

@@ -41,7 +41,8 @@ impl Executor {
 
     /// Returns what was recorded since tracing was enabled or since the last
     /// `take_trace`, and starts a fresh recording (if tracing is on). Empty
-    /// if tracing is off.
+    /// if tracing is off. With `BUSY_CHEF_TRACE` set, the variable's output
+    /// (written when the executor is dropped) still shows the whole run.
     ///
     /// ```
     /// let exec = busy_chef::Executor::simulated();

@@ -202,6 +202,48 @@ fn a_detached_job_still_runs_and_its_result_is_dropped() {
     );
 }
 
+/// Panics when dropped (unless the thread is already unwinding), after
+/// counting the drop.
+struct PanicOnDrop(Arc<AtomicUsize>);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        if !std::thread::panicking() {
+            panic!("the plate shattered while being put away");
+        }
+    }
+}
+
+#[test]
+fn dropping_a_finished_handle_whose_output_panics_on_drop_does_not_unwind() {
+    // Regression (issue 11, item 2): the handle's drop dropped the unread
+    // output unguarded, so its destructor's panic unwound out of `drop`. A
+    // spawned task's handle swallows it (tests/faults.rs:
+    // `output_whose_drop_panics_is_swallowed_whoever_drops_it`); one type,
+    // one behaviour.
+    let _serial = serial();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let output = PanicOnDrop(drops.clone());
+    let handle = spawn_blocking(move || output);
+    let start = std::time::Instant::now();
+    while !handle.is_finished() {
+        assert!(start.elapsed() < PATIENCE, "the job never finished");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 0, "the output waits unread");
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(handle)));
+    assert!(
+        dropped.is_ok(),
+        "dropping a finished spawn_blocking handle unwound"
+    );
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the unread output was dropped with its handle"
+    );
+}
+
 #[test]
 fn abort_after_the_result_arrived_changes_nothing() {
     let _serial = serial();

@@ -64,7 +64,7 @@ impl Hooks {
             poll_start: Cell::new((std::time::Instant::now(), Duration::ZERO)),
             current: Cell::new(WakeSource::Executor),
             main: Cell::new(None),
-            recorder: Recorder::new(clock),
+            recorder: Recorder::new(clock, defaults.output.is_some()),
             warnings: Warnings::default(),
             output: defaults.output.clone(),
         };
@@ -270,10 +270,12 @@ impl Hooks {
         }
     }
 
-    /// The executor is dropped: with `BUSY_CHEF_TRACE` set, show the trace.
+    /// The executor is dropped: with `BUSY_CHEF_TRACE` set, show everything
+    /// recorded since the executor was created (it started recording then),
+    /// including what the program took with `take_trace`.
     pub(crate) fn finish(&self) {
         let Some(output) = &self.output else { return };
-        let trace = self.take_trace();
+        let trace = self.recorder.whole_run();
         if !trace.events.is_empty() {
             write_output(output, &trace);
         }

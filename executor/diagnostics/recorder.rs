@@ -76,6 +76,9 @@ pub(crate) fn defaults() -> &'static Defaults {
 /// One executor's event log.
 pub(crate) struct Recorder {
     clock: Rc<Clock>,
+    /// Keep a copy of what `take` hands out, for `whole_run` (set when
+    /// `BUSY_CHEF_TRACE` asks for the run at the executor's drop).
+    keep_whole_run: bool,
     /// The executor's clock reading when it was created: trace time zero.
     origin: Instant,
     log: RefCell<Log>,
@@ -88,13 +91,16 @@ struct Log {
     /// Timers in the wheel, and their numbers in the trace.
     timers: Vec<(TimerKey, u64, Duration)>,
     next_timer: u64,
+    /// With `keep_whole_run`: a copy of what `take` handed out.
+    taken: Vec<Event>,
 }
 
 impl Recorder {
-    pub(crate) fn new(clock: Rc<Clock>) -> Self {
+    pub(crate) fn new(clock: Rc<Clock>, keep_whole_run: bool) -> Self {
         let origin = clock.now();
         Recorder {
             clock,
+            keep_whole_run,
             origin,
             log: RefCell::new(Log::default()),
         }
@@ -123,10 +129,25 @@ impl Recorder {
         let now = self.now();
         let mut log = self.log.borrow_mut();
         let events = std::mem::take(&mut log.events);
+        if self.keep_whole_run {
+            log.taken.extend_from_slice(&events);
+        }
         let start = std::mem::replace(&mut log.start, now);
         Trace {
             start,
             end: now.max(start),
+            events,
+        }
+    }
+
+    /// Everything recorded since recording began, including what `take`
+    /// handed out (with `keep_whole_run`; else what `take` would give).
+    pub(crate) fn whole_run(&self) -> Trace {
+        let end = self.take().end;
+        let events = std::mem::take(&mut self.log.borrow_mut().taken);
+        Trace {
+            start: Duration::ZERO,
+            end,
             events,
         }
     }

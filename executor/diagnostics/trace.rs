@@ -12,7 +12,7 @@
 //!
 //! | how | what you get |
 //! |---|---|
-//! | `BUSY_CHEF_TRACE=1 cargo run --example gather` (any program) | every executor records; when it is dropped, its timeline is printed to stderr |
+//! | `BUSY_CHEF_TRACE=1 cargo run --example gather` (any program) | every executor records; when it is dropped, its timeline is printed to stderr: everything since it was created, even what the program took with `take_trace` |
 //! | `BUSY_CHEF_TRACE=trace.json` / `=trace.svg` | the same, written as Chrome trace-event JSON or as an SVG file |
 //! | [`Executor::enable_trace`](crate::Executor::enable_trace) | this executor records from now on |
 //! | [`Executor::take_trace`](crate::Executor::take_trace) | the [`Trace`] recorded so far (recording goes on, afresh) |

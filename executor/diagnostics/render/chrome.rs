@@ -14,7 +14,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::event::{PollResult, WakeSource, What};
-use super::timeline::{human, Model, TimerEnd};
+use super::timeline::{human, label_resolution, nice_step, Model, TimerEnd, COLUMNS};
 use super::Trace;
 
 fn micros(d: Duration) -> String {
@@ -46,7 +46,11 @@ fn json_string(text: &str) -> String {
 
 pub(crate) fn to_chrome_json(trace: &Trace) -> String {
     let model = Model::new(trace);
-    let rel = |at: Duration| at.saturating_sub(trace.start);
+    // The model keeps every slice inside the trace, ends after begins; the
+    // instants below are clamped the same way.
+    let rel = |at: Duration| at.saturating_sub(trace.start).min(model.end);
+    // Timer names as in a terminal timeline of default width.
+    let resolution = label_resolution(nice_step(model.end, COLUMNS - 1));
     let mut events: Vec<String> = Vec::new();
     events.push(
         r#"{"name":"process_name","ph":"M","pid":1,"args":{"name":"busy-chef executor"}}"#
@@ -73,7 +77,7 @@ pub(crate) fn to_chrome_json(trace: &Trace) -> String {
                 PollResult::Panicked => "panicked",
             };
             let args = format!(r#","args":{{"result":"{result}"}}"#);
-            events.push(slice("poll", tid, start, end - start, &args));
+            events.push(slice("poll", tid, start, end.saturating_sub(start), &args));
             since = end;
         }
         let until = row.until(model.end);
@@ -81,7 +85,7 @@ pub(crate) fn to_chrome_json(trace: &Trace) -> String {
             events.push(slice("waiting", tid, since, until - since, ""));
         }
         for bar in &row.timers {
-            let name = json_string(&bar.label());
+            let name = json_string(&bar.label(resolution));
             let id = bar.number;
             let end = match bar.end {
                 TimerEnd::Fired => "fired",

@@ -11,7 +11,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::timeline::{human, nice_step, Model, TimerEnd};
+use super::timeline::{human, label_resolution, nice_step, Model, TimerEnd, COLUMNS};
 use super::Trace;
 
 const WIDTH: f64 = 760.0;
@@ -19,6 +19,13 @@ const LABEL: f64 = 150.0;
 const RIGHT: f64 = 130.0;
 const ROW: f64 = 22.0;
 const TIMER_ROW: f64 = 14.0;
+
+/// 0, `step`, 2 `step`, ... up to `span` (ending early rather than
+/// overflowing near `Duration::MAX`).
+fn ticks(span: Duration, step: Duration) -> impl Iterator<Item = Duration> {
+    std::iter::successors(Some(Duration::ZERO), move |tick| tick.checked_add(step))
+        .take_while(move |tick| *tick <= span)
+}
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -52,6 +59,8 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
     let plot = WIDTH - LABEL - RIGHT;
     let x = |at: Duration| LABEL + plot * (at.as_secs_f64() / span.as_secs_f64());
     let step = nice_step(span, 8);
+    // The labels of a terminal timeline of the same span and default width.
+    let resolution = label_resolution(nice_step(span, COLUMNS - 1));
 
     let mut body = String::new();
     let mut y = 10.0;
@@ -67,15 +76,13 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
         }
         // The time axis.
         y += 14.0;
-        let mut tick = Duration::ZERO;
-        while tick <= span {
+        for tick in ticks(span, step) {
             let tx = x(tick);
             let _ = writeln!(
                 body,
                 r##"<text x="{tx:.1}" y="{y}" text-anchor="middle" font-size="11" fill="#555">{}</text>"##,
                 human(tick)
             );
-            tick += step;
         }
         y += 4.0;
         let axis_y = y;
@@ -116,7 +123,7 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
                 r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#333">{}</text>"##,
                 WIDTH - RIGHT + 8.0,
                 mid + 4.0,
-                escape(&row.summary())
+                escape(&row.summary(resolution))
             );
             y += ROW;
             for bar in &row.timers {
@@ -125,7 +132,7 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
                     body,
                     r##"<text x="22" y="{:.1}" font-size="11" fill="#a0522d">{}</text>"##,
                     mid + 4.0,
-                    escape(&bar.label())
+                    escape(&bar.label(resolution))
                 );
                 let color = match bar.end {
                     TimerEnd::Cancelled => "#bbbbbb",
@@ -142,14 +149,12 @@ pub fn svg(panels: &[(&str, &Trace)]) -> String {
             }
         }
         // Grid lines over the rows.
-        let mut tick = Duration::ZERO;
-        while tick <= span {
+        for tick in ticks(span, step) {
             let tx = x(tick);
             let _ = writeln!(
                 body,
                 r##"<line x1="{tx:.1}" y1="{axis_y}" x2="{tx:.1}" y2="{y}" stroke="#ccc" stroke-width="0.5"/>"##
             );
-            tick += step;
         }
         y += 10.0;
     }

@@ -10,7 +10,27 @@
 //! ```
 //!
 //! The [`Model`] (tasks, their polls, their timers) is shared with the SVG
-//! drawing (`svg.rs`).
+//! drawing (`svg.rs`) and the Chrome JSON (`chrome.rs`).
+//!
+//! ## Every trace can be drawn
+//!
+//! The model clamps every time into the trace's span and makes every slice
+//! end no earlier than it began, whatever the events say, so no renderer
+//! ever indexes or subtracts its way into a panic. One case is not a
+//! mistake but happens on the real clock: a `Sleep`'s deadline is fixed when
+//! it is created, and if it is first polled later (after blocking work, or
+//! `sleep_until` of a past instant) its timer is registered after its
+//! deadline. It is drawn as what happened: registered late, fired at once
+//! (a lone `┤`, labelled `sleep, 20 ms overdue`).
+//!
+//! ## Rounding
+//!
+//! A label gives a time to a tenth of a column (10 ms when a column is
+//! 100 ms), no finer: a real run is late by a millisecond or two here and
+//! there, and that must not make its timeline differ from the same program's
+//! on the simulated clock. An instant (`done at 1.5 s`) is truncated, like a
+//! clock's reading and like the column it is drawn in (a real event is never
+//! early, only late); a duration (`sleep 1 s`) is rounded to the nearest.
 
 use std::fmt;
 use std::time::Duration;
@@ -53,17 +73,17 @@ pub(crate) enum TimerEnd {
 impl Row {
     /// When the task stopped being alive in the picture.
     pub(crate) fn until(&self, end: Duration) -> Duration {
-        self.ended.map_or(end, |(at, _)| at)
+        self.ended.map_or(end, |(at, _)| at).max(self.from)
     }
 
-    /// "done at 2 s, 3 polls"
-    pub(crate) fn summary(&self) -> String {
+    /// "done at 2 s, 3 polls", times to `resolution` (see the module docs).
+    pub(crate) fn summary(&self, resolution: Duration) -> String {
         let polls = match self.polls.len() {
             1 => "1 poll".to_string(),
             n => format!("{n} polls"),
         };
         let mut text = match self.ended {
-            Some((at, how)) => format!("{how} at {}, {polls}", human(at)),
+            Some((at, how)) => format!("{how} at {}, {polls}", human(truncate(at, resolution))),
             None => format!("waiting, {polls}"),
         };
         match self.warnings {
@@ -76,8 +96,16 @@ impl Row {
 }
 
 impl TimerBar {
-    pub(crate) fn label(&self) -> String {
-        format!("sleep {}", human(self.deadline.saturating_sub(self.from)))
+    /// "sleep 1.5 s": how long it counted down; for a timer registered after
+    /// its deadline, "sleep, 20 ms overdue". Times to `resolution`.
+    pub(crate) fn label(&self, resolution: Duration) -> String {
+        let overdue = round(self.from.saturating_sub(self.deadline), resolution);
+        if overdue.is_zero() {
+            let wait = self.deadline.saturating_sub(self.from);
+            format!("sleep {}", human(round(wait, resolution)))
+        } else {
+            format!("sleep, {} overdue", human(overdue))
+        }
     }
 }
 
@@ -90,8 +118,9 @@ pub(crate) struct Model {
 
 impl Model {
     pub(crate) fn new(trace: &Trace) -> Model {
-        let rel = |at: Duration| at.saturating_sub(trace.start);
         let end = trace.duration();
+        // Trace time, clamped into the picture: see the module docs.
+        let rel = |at: Duration| at.saturating_sub(trace.start).min(end);
         let mut rows: Vec<Row> = Vec::new();
         let row_of = |rows: &mut Vec<Row>, task: TaskId, name: Option<&str>, at: Duration| {
             if let Some(i) = rows.iter().position(|row| row.task == task) {
@@ -118,7 +147,11 @@ impl Model {
                     task, took, result, ..
                 } => {
                     let i = row_of(&mut rows, *task, None, Duration::ZERO);
-                    rows[i].polls.push((at, at + *took, *result));
+                    // Its end clamped on its own: a poll that began before
+                    // the trace (the one that called `take_trace`) ends
+                    // when it ended, not `took` after the trace's start.
+                    let until = rel(event.at.saturating_add(*took));
+                    rows[i].polls.push((at, until, *result));
                 }
                 What::Finished { task, how } => {
                     let i = row_of(&mut rows, *task, None, Duration::ZERO);
@@ -130,9 +163,11 @@ impl Model {
                     deadline,
                 } => {
                     let i = row_of(&mut rows, *task, None, Duration::ZERO);
-                    let deadline = rel(*deadline);
+                    // Not clamped: the label tells how long it counted down.
+                    let deadline = deadline.saturating_sub(trace.start);
                     let (to, end_kind) = if deadline <= end {
-                        (deadline, TimerEnd::Fired)
+                        // Registered after its deadline: fired at once.
+                        (deadline.max(at), TimerEnd::Fired)
                     } else {
                         (end, TimerEnd::Pending)
                     };
@@ -150,7 +185,7 @@ impl Model {
                         .flat_map(|row| row.timers.iter_mut())
                         .find(|bar| bar.number == *timer);
                     if let Some(bar) = bar {
-                        bar.to = at;
+                        bar.to = at.max(bar.from);
                         bar.end = TimerEnd::Cancelled;
                     }
                 }
@@ -186,17 +221,50 @@ pub(crate) fn human(d: Duration) -> String {
         };
         format!("{text} {unit}")
     }
+    // The unit is chosen for the number as printed: 999.7 ms is `1 s`, not
+    // `1000 ms`.
     if d.is_zero() {
         "0 s".to_string()
-    } else if d >= Duration::from_secs(1) {
+    } else if d >= Duration::from_micros(999_500) {
         let secs = d.as_secs_f64();
         let text = format!("{secs:.3}");
         format!("{} s", text.trim_end_matches('0').trim_end_matches('.'))
-    } else if d >= Duration::from_millis(1) {
+    } else if d >= Duration::from_nanos(999_500) {
         short(d.as_secs_f64() * 1e3, "ms")
     } else {
         short(d.as_secs_f64() * 1e6, "µs")
     }
+}
+
+/// `nanos` as a `Duration`, or `Duration::MAX` if it is longer.
+fn from_nanos(nanos: u128) -> Duration {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    match u64::try_from(nanos / NANOS_PER_SEC) {
+        // The remainder is below 10^9, so it fits in a u32.
+        Ok(secs) => Duration::new(secs, (nanos % NANOS_PER_SEC) as u32),
+        Err(_) => Duration::MAX,
+    }
+}
+
+/// `d` to the nearest multiple of `resolution` (halves up).
+pub(crate) fn round(d: Duration, resolution: Duration) -> Duration {
+    let r = resolution.as_nanos().max(1);
+    from_nanos((d.as_nanos() + r / 2) / r * r)
+}
+
+/// `d` down to a multiple of `resolution`.
+pub(crate) fn truncate(d: Duration, resolution: Duration) -> Duration {
+    let r = resolution.as_nanos().max(1);
+    from_nanos(d.as_nanos() / r * r)
+}
+
+/// The timeline's width when none is asked for, in columns.
+pub(crate) const COLUMNS: u32 = 60;
+
+/// How finely a label gives a time: a tenth of a column `step` (see the
+/// module docs).
+pub(crate) fn label_resolution(step: Duration) -> Duration {
+    step / 10
 }
 
 /// A round step (1, 2 or 5 times a power of ten, in nanoseconds) such that
@@ -207,9 +275,11 @@ pub(crate) fn nice_step(span: Duration, columns: u32) -> Duration {
     loop {
         for factor in [1, 2, 5] {
             if factor * power >= wanted {
-                return Duration::from_nanos(u64::try_from(factor * power).unwrap_or(u64::MAX));
+                return from_nanos(factor * power);
             }
         }
+        // `wanted` is at most `Duration::MAX` in nanoseconds (about 2^94),
+        // so `power` stays far below u128's limit.
         power *= 10;
     }
 }
@@ -220,7 +290,8 @@ pub(crate) fn nice_step(span: Duration, columns: u32) -> Duration {
 /// `█` the task is being polled (it has the thread), `·` it is waiting,
 /// blank: not spawned yet, or over. Under each task, its timers: `═` counting
 /// down, `┤` fired, `✕` cancelled (its `Sleep` was dropped), `…` still
-/// waiting when the trace ended.
+/// waiting when the trace ended; a timer registered after its deadline is a
+/// lone `┤` labelled `sleep, 20 ms overdue`.
 pub struct Timeline<'a> {
     trace: &'a Trace,
     columns: u32,
@@ -231,7 +302,7 @@ impl<'a> Timeline<'a> {
     pub(crate) fn new(trace: &'a Trace) -> Self {
         Timeline {
             trace,
-            columns: 60,
+            columns: COLUMNS,
             span: Duration::ZERO,
         }
     }
@@ -256,13 +327,22 @@ impl fmt::Display for Timeline<'_> {
         let span = model.end.max(self.span);
         // One column per step; the last column holds the instant `span`.
         let step = nice_step(span, self.columns - 1);
-        let column = |at: Duration| (at.as_nanos() / step.as_nanos()) as usize;
-        let columns = column(span) + 1;
+        let resolution = label_resolution(step);
+        // `nice_step` makes `span / step` at most `self.columns - 1`.
+        let columns = (span.as_nanos() / step.as_nanos()) as usize + 1;
+        // Clamped: a time past `span` (none, in a model) is drawn at the end.
+        let column = |at: Duration| {
+            let c = at.as_nanos() / step.as_nanos();
+            usize::try_from(c).map_or(columns - 1, |c| c.min(columns - 1))
+        };
         let label_width = model
             .rows
             .iter()
             .flat_map(|row| {
-                let timers = row.timers.iter().map(|bar| bar.label().chars().count() + 2);
+                let timers = row
+                    .timers
+                    .iter()
+                    .map(|bar| bar.label(resolution).chars().count() + 2);
                 std::iter::once(row.name.chars().count()).chain(timers)
             })
             .max()
@@ -274,7 +354,7 @@ impl fmt::Display for Timeline<'_> {
         let mut labels = String::new();
         let mut ticks = String::new();
         for c in (0..columns).step_by(10) {
-            let label = human(step * c as u32);
+            let label = human(step.saturating_mul(c as u32));
             let pad = c.saturating_sub(labels.chars().count());
             labels.push_str(&" ".repeat(pad));
             labels.push_str(&label);
@@ -288,22 +368,26 @@ impl fmt::Display for Timeline<'_> {
             let until = row.until(model.end);
             let mut cells = vec![' '; columns];
             for (c, cell) in cells.iter_mut().enumerate() {
-                let (from, to) = (step * c as u32, step * (c as u32 + 1));
+                let from = step.saturating_mul(c as u32);
+                let to = step.saturating_mul(c as u32 + 1);
                 if row.from < to && until >= from {
                     *cell = '·';
                 }
             }
             for &(start, end, _) in &row.polls {
-                for cell in &mut cells[column(start)..=column(end).min(columns - 1)] {
+                let last = column(end);
+                for cell in &mut cells[column(start).min(last)..=last] {
                     *cell = '█';
                 }
             }
             let cells: String = cells.into_iter().collect();
             let name_width = label_width;
-            writeln!(f, "{:name_width$}{cells}  {}", row.name, row.summary())?;
+            let summary = row.summary(resolution);
+            writeln!(f, "{:name_width$}{cells}  {summary}", row.name)?;
             for bar in &row.timers {
                 let mut cells = vec![' '; columns];
-                let (first, last) = (column(bar.from), column(bar.to).min(columns - 1));
+                let last = column(bar.to);
+                let first = column(bar.from).min(last);
                 for cell in &mut cells[first..last] {
                     *cell = '═';
                 }
@@ -313,7 +397,7 @@ impl fmt::Display for Timeline<'_> {
                     TimerEnd::Pending => '…',
                 };
                 let cells: String = cells.into_iter().collect();
-                let label = format!("  {}", bar.label());
+                let label = format!("  {}", bar.label(resolution));
                 writeln!(f, "{label:name_width$}{}", cells.trim_end())?;
             }
         }
@@ -323,5 +407,50 @@ impl fmt::Display for Timeline<'_> {
             "",
             human(step)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: f64) -> Duration {
+        Duration::from_secs_f64(n / 1e3)
+    }
+
+    #[test]
+    fn human_picks_the_unit_of_the_number_it_prints() {
+        assert_eq!(human(ms(999.7)), "1 s");
+        assert_eq!(human(ms(999.4)), "999 ms");
+        assert_eq!(human(ms(0.9996)), "1 ms");
+        assert_eq!(human(ms(1500.0)), "1.5 s");
+        assert_eq!(human(ms(3003.0)), "3.003 s");
+        assert_eq!(human(Duration::ZERO), "0 s");
+    }
+
+    #[test]
+    fn a_real_runs_few_milliseconds_late_do_not_show_in_labels() {
+        // Columns of 100 ms: labels to 10 ms.
+        let resolution = label_resolution(Duration::from_millis(100));
+        let bar = |from: f64, deadline: f64| TimerBar {
+            number: 0,
+            from: ms(from),
+            to: ms(deadline),
+            deadline: ms(deadline),
+            end: TimerEnd::Fired,
+        };
+        // Registered a little after the `Sleep` was made: it counted down
+        // a little less than asked.
+        assert_eq!(bar(1000.4, 2000.0).label(resolution), "sleep 1 s");
+        assert_eq!(bar(0.0, 1000.0).label(resolution), "sleep 1 s");
+        assert_eq!(bar(0.0, 1250.0).label(resolution), "sleep 1.25 s");
+        assert_eq!(bar(30.0, 10.0).label(resolution), "sleep, 20 ms overdue");
+        // Ending a little late: truncated, like a clock's reading.
+        assert_eq!(human(truncate(ms(3003.4), resolution)), "3 s");
+        assert_eq!(human(truncate(ms(501.0), resolution)), "500 ms");
+        assert_eq!(human(truncate(ms(509.9), resolution)), "500 ms");
+        assert_eq!(human(truncate(ms(510.0), resolution)), "510 ms");
+        // Near `Duration::MAX`, saturated rather than overflowing.
+        assert_eq!(round(Duration::MAX, Duration::from_secs(1)), Duration::MAX);
     }
 }
