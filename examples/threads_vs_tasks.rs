@@ -240,11 +240,15 @@ fn ratio(threads: f64, tasks: f64) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--measure") {
-        let n = args.get(2).and_then(|n| n.parse().ok()).expect("--measure WHAT N");
+        let n = args
+            .get(2)
+            .and_then(|n| n.parse().ok())
+            .expect("--measure WHAT N");
         measure_here(&args[1], n);
     }
     let n: usize = args.first().map_or(10_000, |n| {
-        n.parse().expect("the one argument is N, the number of sleepers")
+        n.parse()
+            .expect("the one argument is N, the number of sleepers")
     });
 
     // ANCHOR: main

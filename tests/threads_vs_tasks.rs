@@ -228,12 +228,11 @@ fn the_shape_checks_catch_what_they_should() {
         .filter(|l| l.starts_with("  per sleeper"))
         .collect();
     assert_eq!(per_sleeper_rows.len(), 4, "{good}");
-    for (row, complaint) in per_sleeper_rows.iter().zip([
-        "start-up",
-        "VmRSS",
-        "VmSize: a thread",
-        "KernelStack",
-    ]) {
+    for (row, complaint) in
+        per_sleeper_rows
+            .iter()
+            .zip(["start-up", "VmRSS", "VmSize: a thread", "KernelStack"])
+    {
         let words: Vec<&str> = row.split_whitespace().collect();
         let (threads, tasks) = (
             format!("{} {}", words[2], words[3]),
