@@ -487,7 +487,7 @@ fn pin_example() {
 
 /// Each exercise is `examples/exercise_<name>.rs`, its reference solution
 /// `examples/solution_<name>.rs`; both end with the same checks in `main`.
-const EXERCISES: [&str; 4] = ["countdown", "forgetful", "select", "heap_timer"];
+const EXERCISES: [&str; 5] = ["countdown", "forgetful", "select", "heap_timer", "desugar"];
 
 #[test]
 fn exercise_solutions_pass_their_checks() {
