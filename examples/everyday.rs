@@ -42,22 +42,28 @@ fn secs(seconds: f64) -> Duration {
 }
 
 /// Prints a line when it is dropped before it finished: a cancelled download.
-struct CancelNotice(&'static str, bool);
+struct CancelNotice {
+    name: &'static str,
+    finished: bool,
+}
 
 impl Drop for CancelNotice {
     fn drop(&mut self) {
-        if !self.1 {
-            say(format!("{} was dropped before it finished", self.0));
+        if !self.finished {
+            say(format!("{} was dropped before it finished", self.name));
         }
     }
 }
 
 // ANCHOR: download
 async fn download(name: &'static str, seconds: f64) -> &'static str {
-    let mut notice = CancelNotice(name, false);
+    let mut notice = CancelNotice {
+        name,
+        finished: false,
+    };
     sleep(secs(seconds)).await;
     say(format!("{name} finished"));
-    notice.1 = true;
+    notice.finished = true;
     name
 }
 // ANCHOR_END: download
