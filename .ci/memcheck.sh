@@ -19,10 +19,10 @@
 #
 # Skipped test binaries (MEMCHECK_SKIP overrides the list), because they test
 # other programs or real-time behaviour, not this crate's memory:
-#   book, book_examples, examples, debugger, cpu_bound  run mdbook, python3,
-#       gdb or the example binaries as child processes and compare their
-#       output (valgrind does not follow children: nothing of ours would be
-#       checked, only slowed down);
+#   book, book_examples, examples, debugger, cpu_bound, threads_vs_tasks
+#       run mdbook, python3, gdb, rustc or the example binaries as
+#       child processes and compare their output (valgrind does not follow
+#       children: nothing of ours would be checked, only slowed down);
 #   park_cpu  measures the CPU time of a parked executor, which valgrind
 #       inflates by an order of magnitude (it fails under valgrind).
 # Every other test runs, including the ones on the real clock (they assert
@@ -32,7 +32,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 export BUSY_CHEF_MEMCHECK=1
 
-SKIP="${MEMCHECK_SKIP-book book_examples examples debugger cpu_bound park_cpu}"
+SKIP="${MEMCHECK_SKIP-book book_examples examples debugger cpu_bound threads_vs_tasks park_cpu}"
 
 if ! command -v valgrind >/dev/null 2>&1; then
   echo "installing valgrind"

@@ -479,7 +479,7 @@ fn pin_example() {
 
 /// Each exercise is `examples/exercise_<name>.rs`, its reference solution
 /// `examples/solution_<name>.rs`; both end with the same checks in `main`.
-const EXERCISES: [&str; 4] = ["countdown", "forgetful", "select", "heap_timer"];
+const EXERCISES: [&str; 5] = ["countdown", "forgetful", "select", "heap_timer", "desugar"];
 
 #[test]
 fn exercise_solutions_pass_their_checks() {
@@ -531,5 +531,135 @@ fn exercises_and_solutions_share_their_checks() {
             anchored(&solution, "checks"),
             "{exercise} and {solution} must check the same things"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Everyday async (futures-lite on busy-chef)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn everyday_example() {
+    let out = run_example("everyday", &[]);
+    let parts = numbered_parts(&out);
+    assert_eq!(parts.len(), 8, "{out}");
+    let took: Vec<&str> = parts
+        .iter()
+        .map(|p| p.lines().last().unwrap().trim())
+        .collect();
+    // or: 1 s, then a 3 s deadline; ties take no time; zip overlaps (2 s);
+    // `then` on a stream is one after the other (1 + 1.5 s); the interval
+    // loop ends at 1 s and three more ticks take to 1.5 s; the tasks
+    // overlap (the longest, 1.5 s); parts 7 and 8 run two 1 s scenes each.
+    assert_eq!(
+        took,
+        [
+            "took 4.00 s",
+            "took 0.00 s",
+            "took 2.00 s",
+            "took 2.50 s",
+            "took 1.50 s",
+            "took 1.50 s",
+            "took 2.00 s",
+            "took 2.00 s"
+        ],
+        "{out}"
+    );
+    let lines = |n: usize| -> Vec<&str> { parts[n].lines().skip(1).map(str::trim).collect() };
+
+    // or: the loser is dropped when the winner wins; a sleep as a deadline.
+    assert_eq!(
+        lines(0)[..3],
+        [
+            "[1.00 s] File 2 finished",
+            "[1.00 s] File 1 was dropped before it finished",
+            "[1.00 s] or returned File 2",
+        ]
+    );
+    assert!(parts[0].contains("[4.00 s] File 3 was dropped before it finished"));
+    assert!(parts[0].contains(r#"[4.00 s] or returned "no answer after 3 s""#));
+
+    // Ties: `or` always picks the left; `race` about half the time.
+    assert!(parts[1].contains("or:   the left one won 1000 of 1000 ties"));
+    let race_left: u32 = parts[1]
+        .split("race: the left one won ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no race count in {out}"));
+    assert!((400..=600).contains(&race_left), "{out}");
+
+    // zip: both outputs, in argument order, after the longer one.
+    assert!(parts[2].contains(r#"[2.00 s] zip returned ("File 1", "File 2")"#));
+
+    // Streams: items in order; `then` awaits one item's future at a time.
+    assert_eq!(
+        lines(3),
+        [
+            "[0.00 s] order: toast",
+            "[0.00 s] order: eggs",
+            "[0.00 s] order: coffee",
+            "[1.00 s] toast finished",
+            "[2.50 s] eggs finished",
+            r#"[2.50 s] cooked ["toast", "eggs"], one after the other"#,
+            "took 2.50 s",
+        ]
+    );
+
+    // The interval: a tick at once, then every 0.25 s, until the eggs are
+    // done at 1 s (the eggs come first in the `or`, so they win the tie at
+    // 1 s); as a stream, three ticks from 1 s on.
+    assert_eq!(
+        lines(4),
+        [
+            "[0.00 s] flip the eggs",
+            "[0.25 s] flip the eggs",
+            "[0.50 s] flip the eggs",
+            "[0.75 s] flip the eggs",
+            "[1.00 s] the eggs are done",
+            "[1.50 s] three ticks, at 1.00 s, 1.25 s, 1.50 s",
+            "took 1.50 s",
+        ]
+    );
+
+    // Tasks share an `Rc<RefCell<..>>`: each pushes when its dish is done.
+    assert!(parts[5].contains(r#"plated, in order: ["coffee", "toast", "eggs"]"#));
+
+    // A RefCell borrow held across `.await`: the cook's borrow panics, and
+    // the panic comes back through its JoinHandle; the restock carries on.
+    // Without the borrow across the `.await`, the cook reads the shelf.
+    let refcell = lines(6);
+    let panicked = refcell
+        .iter()
+        .position(|l| l.starts_with("[0.50 s] the cook's handle: Err, a panic: "))
+        .unwrap_or_else(|| panic!("the cook should have panicked at 0.5 s:\n{out}"));
+    assert!(refcell[panicked].contains("borrowed"), "{out}");
+    assert!(parts[6].contains("[1.50 s] cook: 1 item(s) on the shelf"));
+    assert!(parts[6].contains("[1.50 s] the cook's handle: Ok(1)"));
+    assert_eq!(
+        parts[6].matches(r#"shelf: ["flour", "eggs"]"#).count(),
+        2,
+        "{out}"
+    );
+
+    // A std Mutex guard across `.await`: try_lock says WouldBlock (lock()
+    // would hang the thread). With async_lock, the cook waits, and gets the
+    // lock when the restock releases it.
+    assert_eq!(
+        lines(7),
+        [
+            "[0.00 s] restock: locked the shelf, waiting for the delivery",
+            "[0.50 s] cook: try_lock() -> WouldBlock",
+            "[1.00 s] restock: done, the lock is released",
+            "[1.00 s] restock: locked the shelf (async_lock), waiting for the delivery",
+            "[1.50 s] cook: waiting for the lock",
+            "[2.00 s] restock: done, the lock is released",
+            r#"[2.00 s] cook: locked, shelf ["flour", "eggs"]"#,
+            "took 2.00 s",
+        ]
+    );
+
+    for (n, part) in parts.iter().enumerate() {
+        check_or_bless(&format!("book/src/generated/everyday-{}.txt", n + 1), part);
     }
 }
