@@ -80,12 +80,6 @@ pub struct Slab<T> {
     len: usize,
 }
 
-impl<T> Default for Slab<T> {
-    fn default() -> Self {
-        Slab::new()
-    }
-}
-
 impl<T> Slab<T> {
     /// An empty slab.
     pub const fn new() -> Self {
@@ -223,21 +217,12 @@ impl<T> Slab<T> {
         self.len == 0
     }
 
-    /// The stored values and their keys, in slot order (lent ones are out).
-    pub fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter_map(|(slot, entry)| match entry {
-                Entry::Occupied { generation, value } => Some((
-                    Key {
-                        slot: slot as u32,
-                        generation: *generation,
-                    },
-                    value,
-                )),
-                _ => None,
-            })
+    /// The stored values, in slot order (lent ones are out).
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|entry| match entry {
+            Entry::Occupied { value, .. } => Some(value),
+            _ => None,
+        })
     }
 
     /// Empties the slab and returns every stored value, in slot order.

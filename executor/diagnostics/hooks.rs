@@ -22,9 +22,8 @@ use crate::base::id::TaskId;
 use crate::base::instant::Instant;
 use crate::collections::wheel::TimerKey;
 
-use super::event::{Ending, PollResult, WakeSource, What};
+use super::event::{Ending, PollResult, Trace, WakeSource, What};
 use super::recorder::{defaults, write_output, Output, Recorder};
-use super::trace::Trace;
 use super::warnings::Warnings;
 
 /// How a poll ended, as the runtime tells it to [`Hooks::poll_finished`].

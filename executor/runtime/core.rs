@@ -20,6 +20,7 @@ use std::task::Waker;
 
 use crate::base::id::TaskId;
 use crate::collections::slab::{Key, Slab};
+use crate::diagnostics::deadlock::TaskFacts;
 use crate::diagnostics::hooks::Hooks;
 use crate::diagnostics::trace::Ending;
 
@@ -61,12 +62,9 @@ pub(crate) trait Runnable {
     /// Cancels the task while the executor shuts down: its future is
     /// dropped. Returns the waker of whoever awaits it, to be woken.
     fn shut_down(&self) -> Option<Waker>;
-    /// See `State::is_stranded`; `owners`: the executor's own references,
-    /// not counting the `JoinHandle` (this adds it).
-    fn is_stranded(&self, strong_count: usize, owners: usize) -> bool;
-    /// The data pointer of the waker of whoever awaits this task, if any
-    /// (to tell whose waker it is).
-    fn awaiter_data(&self) -> Option<*const ()>;
+    /// What the deadlock check needs to know (`diagnostics/deadlock.rs`);
+    /// `references`: the task's reference count, read just before.
+    fn facts(&self, references: usize) -> TaskFacts;
 }
 
 /// How a poll of a task went, as the loop needs to know it.
@@ -79,18 +77,6 @@ pub(crate) enum RunOutcome {
     /// The task is over. Whoever awaits it must be woken (by the caller,
     /// once the task is out of the table).
     Done { how: Ending, awaiter: Option<Waker> },
-}
-
-impl Core {
-    pub(crate) fn new(run_queue: RunQueue, timers: Timers, hooks: Rc<Hooks>) -> Self {
-        Core {
-            run_queue,
-            tasks: RefCell::new(Slab::new()),
-            timers,
-            hooks,
-            closed: Cell::new(false),
-        }
-    }
 }
 
 // ANCHOR: current
@@ -189,7 +175,7 @@ impl fmt::Debug for Core {
         // Spawned tasks only: not `block_on`'s future, nor a task being polled.
         match self.tasks.try_borrow() {
             Ok(tasks) => {
-                let spawned = tasks.iter().filter(|(_, e)| matches!(e, Entry::Task(_)));
+                let spawned = tasks.iter().filter(|e| matches!(e, Entry::Task(_)));
                 s.field("tasks", &spawned.count())
             }
             Err(_) => s.field("tasks", &"<in use>"),
@@ -198,17 +184,5 @@ impl fmt::Debug for Core {
         s.field("timers", &self.timers);
         s.field("hooks", &*self.hooks);
         s.field("closed", &self.closed.get()).finish()
-    }
-}
-
-impl fmt::Debug for Entry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Entry::Task(task) => match task.name() {
-                Some(name) => write!(f, "{} {name:?}", task.id()),
-                None => write!(f, "{}", task.id()),
-            },
-            Entry::BlockOn => f.write_str("block_on's future"),
-        }
     }
 }

@@ -133,14 +133,6 @@ impl RunQueue {
     }
     // ANCHOR_END: local
 
-    /// The keys in the local queue, oldest first (for `Debug`).
-    pub(crate) fn keys(&self) -> Vec<Key> {
-        self.local
-            .try_borrow()
-            .map(|local| local.iter().copied().collect())
-            .unwrap_or_default()
-    }
-
     // ANCHOR: drain
     /// Moves every wake that came through the channel into the local queue,
     /// without blocking; `arrived` is told of each.
@@ -212,7 +204,7 @@ impl RunQueue {
 impl fmt::Debug for RunQueue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunQueue")
-            .field("local", &self.keys())
+            .field("local", &self.local.try_borrow().ok())
             .field("in_channel", &self.receiver.len())
             .finish()
     }

@@ -154,10 +154,14 @@ impl State {
     /// another thread set `queued` before its drop lowered the count, and
     /// the fence makes that `queued` visible here.
     pub(crate) fn is_stranded(&self, strong_count: usize, owners: usize) -> bool {
-        strong_count <= owners && {
-            fence(Ordering::Acquire);
-            !self.is_queued()
-        }
+        strong_count <= owners && !self.is_queued_after_count()
+    }
+
+    /// `queued`, read after the caller read the task's reference count (see
+    /// [`State::is_stranded`]).
+    pub(crate) fn is_queued_after_count(&self) -> bool {
+        fence(Ordering::Acquire);
+        self.is_queued()
     }
 
     // ----- executor thread --------------------------------------------------
