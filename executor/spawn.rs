@@ -86,7 +86,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_on(&expect_current("busy_chef::spawn"), None, future)
+    expect_current("busy_chef::spawn", |core| spawn_on(core, None, future))
 }
 // ANCHOR_END: spawn_fn
 
@@ -108,6 +108,6 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let core = expect_current("busy_chef::spawn_named");
-    spawn_on(&core, Some(name.into()), future)
+    let name = name.into();
+    expect_current("busy_chef::spawn_named", |core| spawn_on(core, Some(name), future))
 }

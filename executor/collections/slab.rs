@@ -91,6 +91,7 @@ impl<T> Slab<T> {
     }
 
     /// The key that the next [`insert`](Self::insert) will return.
+    #[inline]
     pub fn next_key(&self) -> Key {
         match self.entries.get(self.first_vacant as usize) {
             Some(Entry::Vacant { generation, .. }) => Key {
@@ -108,6 +109,7 @@ impl<T> Slab<T> {
     }
 
     /// Stores `value` and returns its key.
+    #[inline]
     pub fn insert(&mut self, value: T) -> Key {
         let key = self.next_key();
         if key.slot as usize == self.entries.len() {
@@ -131,6 +133,7 @@ impl<T> Slab<T> {
     }
 
     /// The value under `key`, unless the key is stale (or the value is lent).
+    #[inline]
     pub fn get(&self, key: Key) -> Option<&T> {
         match self.entries.get(key.slot as usize)? {
             Entry::Occupied { generation, value } if *generation == key.generation => Some(value),
@@ -139,6 +142,7 @@ impl<T> Slab<T> {
     }
 
     /// Like [`get`](Self::get), for changing the value.
+    #[inline]
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         match self.entries.get_mut(key.slot as usize)? {
             Entry::Occupied { generation, value } if *generation == key.generation => Some(value),
@@ -148,6 +152,7 @@ impl<T> Slab<T> {
 
     /// Takes the value out, unless the key is stale. The slot becomes
     /// vacant, and every key to it stale.
+    #[inline]
     pub fn remove(&mut self, key: Key) -> Option<T> {
         self.get(key)?;
         let Entry::Occupied { value, .. } = self.vacate(key) else {
@@ -158,6 +163,7 @@ impl<T> Slab<T> {
 
     /// Takes the value out for a while: the slot stays reserved, and lends
     /// nothing else, until [`end_loan`](Self::end_loan).
+    #[inline]
     pub fn lend(&mut self, key: Key) -> Option<T> {
         let entry = self.entries.get_mut(key.slot as usize)?;
         match entry {
@@ -179,6 +185,7 @@ impl<T> Slab<T> {
     /// # Panics
     ///
     /// If `key` is not lent: a loan ends exactly once.
+    #[inline]
     pub fn end_loan(&mut self, key: Key, value: Option<T>) {
         let lent = matches!(
             self.entries.get(key.slot as usize),
@@ -197,6 +204,7 @@ impl<T> Slab<T> {
     }
 
     /// Empties a live slot (occupied or lent) and bumps its generation.
+    #[inline]
     fn vacate(&mut self, key: Key) -> Entry<T> {
         let vacant = Entry::Vacant {
             generation: key.generation.wrapping_add(1),

@@ -7,7 +7,7 @@
 //! argument, yet they must reach the executor that runs the task calling
 //! them. `block_on` records its `Core` in a thread-local for as long as it
 //! runs, with a guard ([`enter`]) that puts the previous value back however
-//! `block_on` ends; [`current`] and [`expect_current`] read it. The same
+//! `block_on` ends; [`current`] and [`expect_current`] lend it to a closure. The same
 //! lookup tells a wake which door of the run queue to take ([`schedule`]),
 //! and forbids a `block_on` inside a task, which would freeze the outer
 //! executor, and every task on it, until the inner one finished.
@@ -86,27 +86,34 @@ thread_local! {
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
 }
 
-/// The executor running on this thread, if any.
+/// Calls `f` with the executor running on this thread, if any.
 ///
 /// Also safe while the thread exits (a waker dropped by another
 /// thread-local's destructor): then there is none.
-pub(crate) fn current() -> Option<Rc<Core>> {
-    CURRENT
-        .try_with(|current| current.try_borrow().ok()?.clone())
-        .ok()
-        .flatten()
+#[inline]
+pub(crate) fn current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
+    let mut f = Some(f);
+    let found = CURRENT.try_with(|current| {
+        let current = current.try_borrow().ok();
+        (f.take().expect("called once"))(current.as_ref().and_then(|c| c.as_ref()))
+    });
+    match found {
+        Ok(result) => result,
+        Err(_thread_exiting) => (f.take().expect("called once"))(None),
+    }
 }
 
-/// The executor running on this thread, or a panic that says how to get
-/// one. `what` names the caller: "busy_chef::spawn", ...
-pub(crate) fn expect_current(what: &str) -> Rc<Core> {
-    current().unwrap_or_else(|| {
-        panic!(
+/// Calls `f` with the executor running on this thread, or panics saying how
+/// to get one. `what` names the caller: "busy_chef::spawn", ...
+pub(crate) fn expect_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
+    current(|core| match core {
+        Some(core) => f(core),
+        None => panic!(
             "{what} was called with no busy-chef executor running on this thread. \
              Call it from inside a future run by `busy_chef::block_on(...)` or \
              `Executor::block_on(...)` (for example in the `async` block you pass \
              to block_on, or in a task spawned from there)."
-        )
+        ),
     })
 }
 // ANCHOR_END: current
@@ -157,14 +164,15 @@ impl Drop for Enter {
 /// A wake's last step: puts the task's key into its executor's run queue,
 /// through the local door if that executor is running on this thread, else
 /// through the channel.
+#[inline]
 pub(crate) fn schedule(inbox: &Inbox, key: Key, id: TaskId) {
-    match current() {
+    current(|core| match core {
         Some(core) if core.run_queue.owns(inbox) => {
             core.run_queue.push(key);
             core.hooks.woken(id);
         }
         _ => inbox.send(key, id),
-    }
+    })
 }
 // ANCHOR_END: schedule
 

@@ -184,7 +184,7 @@ impl Executor {
                             Poll::Pending => PollEnd::Pending,
                             Poll::Ready(_) => PollEnd::Over(Ending::Completed),
                         };
-                        core.hooks.poll_finished(main.id, None, end);
+                        core.hooks.poll_finished(main.id, end, || None);
                         match poll {
                             Poll::Ready(output) => return output,
                             Poll::Pending => deadlock::check_main_after_poll(&main),
@@ -262,11 +262,11 @@ impl Core {
                 if let Some(awaiter) = awaiter {
                     awaiter.wake();
                 }
-                self.hooks
-                    .poll_finished(id, task.name(), PollEnd::Over(how));
+                let end = PollEnd::Over(how);
+                self.hooks.poll_finished(id, end, || task.name());
             }
             waiting => {
-                self.hooks.poll_finished(id, task.name(), PollEnd::Pending);
+                self.hooks.poll_finished(id, PollEnd::Pending, || task.name());
                 if let RunOutcome::Stranded = waiting {
                     self.hooks.lost_waker(id, task.name()); // nothing can wake it
                 }

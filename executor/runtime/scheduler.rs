@@ -114,20 +114,24 @@ impl RunQueue {
     }
 
     /// Is `inbox` this queue's own door (so a wake may use the local one)?
+    #[inline]
     pub(crate) fn owns(&self, inbox: &Inbox) -> bool {
         std::ptr::eq(&*self.inbox, inbox)
     }
 
     // ANCHOR: local
     /// The local door: this thread only.
+    #[inline]
     pub(crate) fn push(&self, key: Key) {
         self.local.borrow_mut().push_back(key);
     }
 
+    #[inline]
     pub(crate) fn pop(&self) -> Option<Key> {
         self.local.borrow_mut().pop_front()
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.local.borrow().len()
     }
@@ -136,6 +140,7 @@ impl RunQueue {
     // ANCHOR: drain
     /// Moves every wake that came through the channel into the local queue,
     /// without blocking; `arrived` is told of each.
+    #[inline]
     pub(crate) fn drain_channel(&self, mut arrived: impl FnMut(Mail)) {
         // No bell, no mail: the common case, one load. A message whose bell
         // we miss here is not lost: its sender rings right after sending, so
@@ -187,6 +192,7 @@ impl RunQueue {
     /// It keeps room for twice what it holds, and never less than
     /// [`KEEP_ROOM`] keys, so a steady workload does not reallocate turn
     /// after turn.
+    #[inline]
     pub(crate) fn trim(&self) {
         let mut local = self.local.borrow_mut();
         if local.capacity() > KEEP_ROOM && local.len() <= local.capacity() / 8 {
