@@ -62,14 +62,13 @@ mod spawn;
 mod spill;
 pub mod time;
 
-pub use base::id::TaskId;
+pub use base::id::{TaskId, TaskName};
 pub use base::join_error::JoinError;
 pub use blocking::spawn_blocking;
 pub use combinators::join::{join, join_all, Join, JoinAll};
 pub use combinators::yield_now::{yield_now, YieldNow};
 pub use diagnostics::trace;
 pub use runtime::join_handle::JoinHandle;
-pub use runtime::task::TaskName;
 pub use runtime::{block_on, Executor};
 pub use spawn::{spawn, spawn_named};
 

@@ -8,10 +8,11 @@
 
 use std::future::Future;
 
+use crate::base::id::TaskName;
 use crate::runtime::core::{expect_current, Core};
 use crate::runtime::join_handle::JoinHandle;
-use crate::runtime::task::TaskName;
 use crate::runtime::Executor;
+use crate::spill::{spills, unbox, BoxOutput};
 
 impl Executor {
     /// Spawns `future` as a task of this executor. It runs during this
@@ -21,7 +22,7 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_on(&self.core, None, future)
+        spawn_on(On::Executor(&self.core), None, future)
     }
 
     /// Like [`spawn`](Self::spawn), with a name: warnings, `Debug` output and
@@ -31,27 +32,44 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_on(&self.core, Some(name.into()), future)
+        spawn_on(On::Executor(&self.core), Some(name.into()), future)
+    }
+}
+
+/// Which executor a spawn goes to.
+#[derive(Clone, Copy)]
+enum On<'a> {
+    /// This one.
+    Executor(&'a Core),
+    /// The one running on this thread; the name of the caller, for the
+    /// panic if there is none.
+    Current(&'static str),
+}
+
+impl On<'_> {
+    fn spawn<F>(self, name: Option<TaskName>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        match self {
+            On::Executor(core) => core.spawn(name, future),
+            On::Current(what) => expect_current(what, |core| core.spawn(name, future)),
+        }
     }
 }
 
 /// Every spawn ends here. Big futures and outputs go to the heap first
-/// (`spill.rs`).
-fn spawn_on<F>(core: &Core, name: Option<TaskName>, future: F) -> JoinHandle<F::Output>
+/// (`spill.rs`), before they are handed on any further.
+fn spawn_on<F>(on: On<'_>, name: Option<TaskName>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    match (
-        crate::spill::spills::<F>(),
-        crate::spill::spills::<F::Output>(),
-    ) {
-        (false, false) => core.spawn(name, future),
-        (true, false) => core.spawn(name, Box::pin(future)),
-        (_, true) => {
-            let boxed = crate::spill::BoxOutput(Box::pin(future));
-            crate::spill::unbox(core.spawn(name, boxed))
-        }
+    match (spills::<F>(), spills::<F::Output>()) {
+        (false, false) => on.spawn(name, future),
+        (true, false) => on.spawn(name, Box::pin(future)),
+        (_, true) => unbox(on.spawn(name, BoxOutput(Box::pin(future)))),
     }
 }
 
@@ -86,7 +104,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    expect_current("busy_chef::spawn", |core| spawn_on(core, None, future))
+    spawn_on(On::Current("busy_chef::spawn"), None, future)
 }
 // ANCHOR_END: spawn_fn
 
@@ -108,6 +126,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let name = name.into();
-    expect_current("busy_chef::spawn_named", |core| spawn_on(core, Some(name), future))
+    spawn_on(
+        On::Current("busy_chef::spawn_named"),
+        Some(name.into()),
+        future,
+    )
 }

@@ -6,6 +6,7 @@
 //! is reused once the task is gone. People, traces and the debugger need a
 //! name that is never reused: a `TaskId`, unique for the life of the process.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,3 +77,13 @@ impl fmt::Display for TaskId {
         write!(f, "task-{}", self.0)
     }
 }
+
+/// A task's name, given to `spawn_named`: a `&'static str` or a `String`.
+///
+/// ```
+/// let name: busy_chef::TaskName = format!("download {}", 1).into();
+/// busy_chef::Executor::simulated().block_on(async move {
+///     busy_chef::spawn_named(name, async {}).await.unwrap();
+/// });
+/// ```
+pub type TaskName = Cow<'static, str>;

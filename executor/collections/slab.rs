@@ -19,6 +19,9 @@
 //! wake of a finished task, a `Sleep` whose timer has fired, a key left in
 //! the run queue from an earlier `block_on`.
 //!
+//! A value carries its own key ([`Keyed`]): a task's header and a timer's
+//! entry hold theirs anyway, so the slab does not store it a second time.
+//!
 //! ## Lending
 //!
 //! The executor takes a task *out* of its slot while it polls it
@@ -54,23 +57,24 @@ impl fmt::Debug for Key {
     }
 }
 
+/// A value that knows its own key. The slab keeps each key once, inside
+/// its value: a task's header, a timer's entry, already hold it.
+pub trait Keyed {
+    /// The key this value was stored under.
+    fn key(&self) -> Key;
+}
+
 /// "No slot": the end of the vacant list.
 const NONE: u32 = u32::MAX;
+/// In place of the next vacant slot: this slot's value is lent.
+const LENT: u32 = u32::MAX - 1;
 
 enum Entry<T> {
-    Occupied {
-        generation: u32,
-        value: T,
-    },
-    /// Taken out by `lend`; the slot is reserved until `end_loan`.
-    Lent {
-        generation: u32,
-    },
-    /// A hole; `next_vacant` is the next hole (or `NONE`).
-    Vacant {
-        generation: u32,
-        next_vacant: u32,
-    },
+    /// A value; its key (and so the slot's generation) is inside it.
+    Occupied(T),
+    /// No value: a hole, whose `next` is the next hole (or `NONE`); or a
+    /// value lent out by `lend`, `next == LENT`, reserved until `end_loan`.
+    Empty { generation: u32, next: u32 },
 }
 
 /// A vector with reusable holes. See the module docs.
@@ -80,7 +84,13 @@ pub struct Slab<T> {
     len: usize,
 }
 
-impl<T> Slab<T> {
+impl<T: Keyed> Default for Slab<T> {
+    fn default() -> Self {
+        Slab::new()
+    }
+}
+
+impl<T: Keyed> Slab<T> {
     /// An empty slab.
     pub const fn new() -> Self {
         Slab {
@@ -90,62 +100,57 @@ impl<T> Slab<T> {
         }
     }
 
-    /// The key that the next [`insert`](Self::insert) will return.
+    /// The key that the next [`insert`](Self::insert) will use: the value
+    /// to insert is made with it.
     #[inline]
     pub fn next_key(&self) -> Key {
         match self.entries.get(self.first_vacant as usize) {
-            Some(Entry::Vacant { generation, .. }) => Key {
+            Some(Entry::Empty { generation, .. }) => Key {
                 slot: self.first_vacant,
                 generation: *generation,
             },
             _ => Key {
                 slot: u32::try_from(self.entries.len())
                     .ok()
-                    .filter(|&slot| slot != NONE)
-                    .expect("a slab holds fewer than 2^32 - 1 entries"),
+                    .filter(|&slot| slot < LENT)
+                    .expect("a slab holds fewer than 2^32 - 2 entries"),
                 generation: 0,
             },
         }
     }
 
-    /// Stores `value` and returns its key.
+    /// Stores `value`, which must have been made with [`next_key`](Self::next_key).
     #[inline]
-    pub fn insert(&mut self, value: T) -> Key {
+    pub fn insert(&mut self, value: T) {
         let key = self.next_key();
+        debug_assert_eq!(value.key(), key, "a value is inserted under next_key()");
         if key.slot as usize == self.entries.len() {
-            self.entries.push(Entry::Occupied {
-                generation: 0,
-                value,
-            });
+            self.entries.push(Entry::Occupied(value));
         } else {
             let entry = &mut self.entries[key.slot as usize];
-            let Entry::Vacant { next_vacant, .. } = *entry else {
-                unreachable!("the vacant list leads to a slot that is not vacant")
+            let Entry::Empty { next, .. } = *entry else {
+                unreachable!("the vacant list leads to an occupied slot")
             };
-            self.first_vacant = next_vacant;
-            *entry = Entry::Occupied {
-                generation: key.generation,
-                value,
-            };
+            self.first_vacant = next;
+            *entry = Entry::Occupied(value);
         }
         self.len += 1;
-        key
     }
 
     /// The value under `key`, unless the key is stale (or the value is lent).
     #[inline]
     pub fn get(&self, key: Key) -> Option<&T> {
         match self.entries.get(key.slot as usize)? {
-            Entry::Occupied { generation, value } if *generation == key.generation => Some(value),
+            Entry::Occupied(value) if value.key() == key => Some(value),
             _ => None,
         }
     }
 
-    /// Like [`get`](Self::get), for changing the value.
+    /// Like [`get`](Self::get), for changing the value (not its key).
     #[inline]
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         match self.entries.get_mut(key.slot as usize)? {
-            Entry::Occupied { generation, value } if *generation == key.generation => Some(value),
+            Entry::Occupied(value) if value.key() == key => Some(value),
             _ => None,
         }
     }
@@ -155,28 +160,25 @@ impl<T> Slab<T> {
     #[inline]
     pub fn remove(&mut self, key: Key) -> Option<T> {
         self.get(key)?;
-        let Entry::Occupied { value, .. } = self.vacate(key) else {
-            unreachable!("checked just above")
-        };
-        Some(value)
+        match self.vacate(key) {
+            Entry::Occupied(value) => Some(value),
+            Entry::Empty { .. } => unreachable!("checked just above"),
+        }
     }
 
     /// Takes the value out for a while: the slot stays reserved, and lends
     /// nothing else, until [`end_loan`](Self::end_loan).
     #[inline]
     pub fn lend(&mut self, key: Key) -> Option<T> {
-        let entry = self.entries.get_mut(key.slot as usize)?;
-        match entry {
-            Entry::Occupied { generation, .. } if *generation == key.generation => {}
-            _ => return None,
-        }
-        let lent = Entry::Lent {
+        self.get(key)?;
+        let lent = Entry::Empty {
             generation: key.generation,
+            next: LENT,
         };
-        let Entry::Occupied { value, .. } = std::mem::replace(entry, lent) else {
-            unreachable!("checked just above")
-        };
-        Some(value)
+        match std::mem::replace(&mut self.entries[key.slot as usize], lent) {
+            Entry::Occupied(value) => Some(value),
+            Entry::Empty { .. } => unreachable!("checked just above"),
+        }
     }
 
     /// Ends the loan of `key`: `Some(value)` puts the value back, `None`
@@ -189,16 +191,11 @@ impl<T> Slab<T> {
     pub fn end_loan(&mut self, key: Key, value: Option<T>) {
         let lent = matches!(
             self.entries.get(key.slot as usize),
-            Some(Entry::Lent { generation }) if *generation == key.generation
+            Some(Entry::Empty { generation, next: LENT }) if *generation == key.generation
         );
         assert!(lent, "end_loan of {key:?}, which is not lent");
         match value {
-            Some(value) => {
-                self.entries[key.slot as usize] = Entry::Occupied {
-                    generation: key.generation,
-                    value,
-                }
-            }
+            Some(value) => self.entries[key.slot as usize] = Entry::Occupied(value),
             None => drop(self.vacate(key)),
         }
     }
@@ -206,9 +203,9 @@ impl<T> Slab<T> {
     /// Empties a live slot (occupied or lent) and bumps its generation.
     #[inline]
     fn vacate(&mut self, key: Key) -> Entry<T> {
-        let vacant = Entry::Vacant {
+        let vacant = Entry::Empty {
             generation: key.generation.wrapping_add(1),
-            next_vacant: self.first_vacant,
+            next: self.first_vacant,
         };
         self.first_vacant = key.slot;
         self.len -= 1;
@@ -228,8 +225,8 @@ impl<T> Slab<T> {
     /// The stored values, in slot order (lent ones are out).
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().filter_map(|entry| match entry {
-            Entry::Occupied { value, .. } => Some(value),
-            _ => None,
+            Entry::Occupied(value) => Some(value),
+            Entry::Empty { .. } => None,
         })
     }
 
@@ -245,9 +242,9 @@ impl<T> Slab<T> {
         entries
             .into_iter()
             .filter_map(|entry| match entry {
-                Entry::Occupied { value, .. } => Some(value),
-                Entry::Lent { .. } => panic!("take_all while a value is lent"),
-                Entry::Vacant { .. } => None,
+                Entry::Occupied(value) => Some(value),
+                Entry::Empty { next: LENT, .. } => panic!("take_all while a value is lent"),
+                Entry::Empty { .. } => None,
             })
             .collect()
     }
@@ -266,54 +263,97 @@ impl<T> fmt::Debug for Slab<T> {
 mod tests {
     use super::*;
 
+    /// A test value: a label and the key it was made with.
+    #[derive(Debug, PartialEq)]
+    struct Labelled(&'static str, Key);
+
+    impl Keyed for Labelled {
+        fn key(&self) -> Key {
+            self.1
+        }
+    }
+
+    fn insert(slab: &mut Slab<Labelled>, label: &'static str) -> Key {
+        let key = slab.next_key();
+        slab.insert(Labelled(label, key));
+        key
+    }
+
+    fn label(value: Option<Labelled>) -> Option<&'static str> {
+        value.map(|Labelled(label, _)| label)
+    }
+
     #[test]
     fn holes_are_reused_most_recent_first_and_old_keys_go_stale() {
         let mut slab = Slab::new();
-        let a = slab.insert("a");
-        let b = slab.insert("b");
-        let c = slab.insert("c");
+        let a = insert(&mut slab, "a");
+        let b = insert(&mut slab, "b");
+        let c = insert(&mut slab, "c");
         assert_eq!((a.slot(), b.slot(), c.slot()), (0, 1, 2));
-        assert_eq!(slab.remove(b), Some("b"));
-        assert_eq!(slab.remove(b), None, "removing twice finds nothing");
-        assert_eq!(slab.remove(a), Some("a"));
+        assert_eq!(label(slab.remove(b)), Some("b"));
+        assert_eq!(label(slab.remove(b)), None, "removing twice finds nothing");
+        assert_eq!(label(slab.remove(a)), Some("a"));
         assert_eq!(slab.next_key().slot(), a.slot());
-        let d = slab.insert("d");
+        let d = insert(&mut slab, "d");
         assert_eq!((d.slot(), d.generation()), (0, 1), "slot 0, emptied once");
-        assert_eq!(slab.get(a), None, "a's key is stale: slot 0 holds d now");
-        assert_eq!(slab.get(d), Some(&"d"));
-        assert_eq!(slab.insert("e").slot(), b.slot());
-        assert_eq!(slab.insert("f").slot(), 3);
+        assert!(
+            slab.get(a).is_none(),
+            "a's key is stale: slot 0 holds d now"
+        );
+        assert_eq!(slab.get(d).map(|v| v.0), Some("d"));
+        assert_eq!(insert(&mut slab, "e").slot(), b.slot());
+        assert_eq!(insert(&mut slab, "f").slot(), 3);
         assert_eq!(slab.len(), 4);
-        assert_eq!(slab.take_all(), vec!["d", "e", "c", "f"]);
+        let all: Vec<_> = slab.take_all().into_iter().map(|v| v.0).collect();
+        assert_eq!(all, ["d", "e", "c", "f"]);
         assert!(slab.is_empty());
     }
 
     #[test]
     fn a_lent_slot_is_reserved_until_the_loan_ends() {
         let mut slab = Slab::new();
-        let a = slab.insert("a");
-        assert_eq!(slab.lend(a), Some("a"));
-        assert_eq!(slab.get(a), None, "lent: not in the slab");
-        assert_eq!(slab.lend(a), None, "lent once only");
-        assert_eq!(slab.remove(a), None, "a lent slot cannot be removed");
-        let b = slab.insert("b");
+        let a = insert(&mut slab, "a");
+        let lent = slab.lend(a);
+        assert_eq!(label(lent), Some("a"));
+        assert!(slab.get(a).is_none(), "lent: not in the slab");
+        assert!(slab.lend(a).is_none(), "lent once only");
+        assert!(slab.remove(a).is_none(), "a lent slot cannot be removed");
+        let b = insert(&mut slab, "b");
         assert_ne!(b.slot(), a.slot(), "a lent slot is not reused");
-        slab.end_loan(a, Some("a"));
-        assert_eq!(slab.get(a), Some(&"a"), "put back under the same key");
-        assert_eq!(slab.lend(a), Some("a"));
+        slab.end_loan(a, Some(Labelled("a", a)));
+        assert_eq!(
+            slab.get(a).map(|v| v.0),
+            Some("a"),
+            "put back under the same key"
+        );
+        let lent = slab.lend(a);
+        assert!(lent.is_some());
         slab.end_loan(a, None);
-        assert_eq!(slab.get(a), None, "emptied: the key is stale");
+        assert!(slab.get(a).is_none(), "emptied: the key is stale");
         assert_eq!(slab.len(), 1);
-        assert_eq!(slab.insert("c").slot(), a.slot(), "then reused");
+        assert_eq!(insert(&mut slab, "c").slot(), a.slot(), "then reused");
     }
 
     #[test]
     #[should_panic(expected = "not lent")]
     fn a_loan_ends_once() {
         let mut slab = Slab::new();
-        let a = slab.insert(1);
-        let one = slab.lend(a);
-        slab.end_loan(a, one);
+        let a = insert(&mut slab, "a");
+        let lent = slab.lend(a);
+        slab.end_loan(a, lent);
         slab.end_loan(a, None);
+    }
+
+    #[test]
+    fn an_entry_costs_no_more_than_its_value_when_that_has_a_niche() {
+        // A task table holds `Arc<dyn ..>`s: 16 bytes, and so 16 per slot,
+        // because the slab keeps no key of its own beside the value.
+        struct Fat(#[allow(dead_code)] std::sync::Arc<dyn Fn()>);
+        impl Keyed for Fat {
+            fn key(&self) -> Key {
+                unreachable!()
+            }
+        }
+        assert_eq!(std::mem::size_of::<Entry<Fat>>(), 16);
     }
 }

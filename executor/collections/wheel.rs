@@ -67,7 +67,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::task::Waker;
 
-use super::slab::{Key, Slab};
+use super::slab::{Key, Keyed, Slab};
 
 /// One millisecond of the executor's clock, counted from its origin.
 pub type Tick = u64;
@@ -128,6 +128,7 @@ enum Place {
 }
 
 struct Entry {
+    key: Key,
     deadline: Tick,
     /// Creation order, to break ties between equal deadlines in `overflow`.
     seq: u64,
@@ -135,6 +136,12 @@ struct Entry {
     prev: Option<Key>,
     next: Option<Key>,
     waker: Waker,
+}
+
+impl Keyed for Entry {
+    fn key(&self) -> Key {
+        self.key
+    }
 }
 
 /// A slot's timers: a doubly linked list through the entries.
@@ -203,7 +210,9 @@ impl Wheel {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let key = self.timers.insert(Entry {
+        let key = self.timers.next_key();
+        self.timers.insert(Entry {
+            key,
             deadline,
             seq,
             place: Place::Overflow, // set for real by `place`

@@ -37,6 +37,8 @@ pub(crate) enum PollEnd {
 
 /// One executor's diagnostics (see the module docs).
 pub(crate) struct Hooks {
+    /// `tracing || blocking.is_some()`: the one flag the poll hooks test.
+    active: Cell<bool>,
     /// Recording a trace?
     tracing: Cell<bool>,
     /// The blocking-poll threshold, if that check is on.
@@ -58,6 +60,7 @@ impl Hooks {
     pub(crate) fn new(clock: Rc<Clock>) -> Self {
         let defaults = defaults();
         let hooks = Hooks {
+            active: Cell::new(defaults.blocking.is_some()),
             tracing: Cell::new(false),
             blocking: Cell::new(defaults.blocking),
             poll_start: Cell::new((std::time::Instant::now(), Duration::ZERO)),
@@ -78,6 +81,7 @@ impl Hooks {
     pub(crate) fn enable_tracing(&self) {
         if !self.tracing.replace(true) {
             self.recorder.start();
+            self.active.set(true);
         }
     }
 
@@ -95,6 +99,7 @@ impl Hooks {
 
     pub(crate) fn set_blocking_threshold(&self, threshold: Option<Duration>) {
         self.blocking.set(threshold);
+        self.active.set(self.tracing.get() || threshold.is_some());
     }
 
     // ----- hooks ------------------------------------------------------------
@@ -126,7 +131,7 @@ impl Hooks {
     /// The executor is about to poll `task`.
     #[inline]
     pub(crate) fn poll_started(&self, task: TaskId) {
-        if self.tracing.get() || self.blocking.get().is_some() {
+        if self.active.get() {
             self.start_poll(task);
         }
     }
@@ -145,14 +150,14 @@ impl Hooks {
     /// The poll of `task` is over. `name` gives its name, if it has one,
     /// for a warning (asked only when one is due).
     #[inline]
-    pub(crate) fn poll_finished<'a>(
+    pub(crate) fn poll_finished(
         &self,
         task: TaskId,
         end: PollEnd,
-        name: impl Fn() -> Option<&'a str>,
+        name: impl Fn() -> Option<String>,
     ) {
-        if self.tracing.get() || self.blocking.get().is_some() {
-            self.finish_poll(task, end, &|| name().map(str::to_string));
+        if self.active.get() {
+            self.finish_poll(task, end, &name);
         }
     }
 

@@ -13,13 +13,15 @@
 //! executor, and every task on it, until the inner one finished.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
 
-use crate::base::id::TaskId;
-use crate::collections::slab::{Key, Slab};
+use crate::base::id::{TaskId, TaskName};
+use crate::collections::slab::{Key, Keyed, Slab};
 use crate::diagnostics::deadlock::TaskFacts;
 use crate::diagnostics::hooks::Hooks;
 use crate::diagnostics::trace::Ending;
@@ -31,9 +33,14 @@ use super::timers::Timers;
 /// record of the running executor, and weakly with `Sleep`s.
 pub(crate) struct Core {
     pub(crate) run_queue: RunQueue,
-    /// The task table: every spawned task that is not finished, and an entry
-    /// for the future of the `block_on` in progress.
-    pub(crate) tasks: RefCell<Slab<Entry>>,
+    /// The task table: every spawned task that is not finished, and the bare
+    /// header that stands for the future of the `block_on` in progress (that
+    /// future lives on `block_on`'s stack, but it has a key like any task,
+    /// so its waker works the same way).
+    pub(crate) tasks: RefCell<Slab<Arc<dyn Runnable>>>,
+    /// The names given to `spawn_named`, for as long as their task lives:
+    /// kept here, so that an unnamed task pays nothing for them.
+    pub(crate) names: RefCell<HashMap<TaskId, TaskName>>,
     pub(crate) timers: Timers,
     /// Tracing and warnings: each hook is one test of a flag when off.
     pub(crate) hooks: Rc<Hooks>,
@@ -41,30 +48,32 @@ pub(crate) struct Core {
     pub(crate) closed: Cell<bool>,
 }
 
-/// An entry of the task table.
-pub(crate) enum Entry {
-    /// A spawned task, of whatever future type.
-    Task(Arc<dyn Runnable>),
-    /// The future passed to `block_on`: it lives on `block_on`'s stack, not
-    /// here (it need not be `'static`), but it has a key like any task, so
-    /// its waker works the same way.
-    BlockOn,
-}
-
-/// What the executor knows of a spawned task, whatever its future's type
-/// (`task/mod.rs` implements it).
+/// What the executor knows of a task in its table, whatever its future's
+/// type (`task/mod.rs` implements it; so does the bare header that stands
+/// for `block_on`'s future, `task/header.rs`).
 pub(crate) trait Runnable {
     fn id(&self) -> TaskId;
-    fn name(&self) -> Option<&str>;
+    fn key(&self) -> Key;
     /// Polls the task once (or cancels it, if it was aborted). `this` is the
     /// task table's `Arc` of this very task: its wakers are made from it.
     fn run(&self, this: &Arc<dyn Runnable>) -> RunOutcome;
     /// Cancels the task while the executor shuts down: its future is
     /// dropped. Returns the waker of whoever awaits it, to be woken.
     fn shut_down(&self) -> Option<Waker>;
-    /// What the deadlock check needs to know (`diagnostics/deadlock.rs`);
-    /// `references`: the task's reference count, read just before.
+    /// What the deadlock check needs to know (`diagnostics/deadlock.rs`),
+    /// but the name; `references`: its reference count, read just before.
     fn facts(&self, references: usize) -> TaskFacts;
+    /// Is this the stand-in for `block_on`'s future?
+    fn is_block_on(&self) -> bool {
+        false
+    }
+}
+
+impl Keyed for Arc<dyn Runnable> {
+    #[inline]
+    fn key(&self) -> Key {
+        Runnable::key(&**self)
+    }
 }
 
 /// How a poll of a task went, as the loop needs to know it.
@@ -76,31 +85,31 @@ pub(crate) enum RunOutcome {
     Stranded,
     /// The task is over. Whoever awaits it must be woken (by the caller,
     /// once the task is out of the table).
-    Done { how: Ending, awaiter: Option<Waker> },
+    /// `named`: it has an entry in the table of names, to remove.
+    Done {
+        how: Ending,
+        awaiter: Option<Waker>,
+        named: bool,
+    },
 }
 
 // ANCHOR: current
 thread_local! {
     /// The executor whose `block_on` is running on this thread (or that is
-    /// shutting down on it), if any.
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// shutting down on it), if any. The `Rc` is in a `ManuallyDrop` so that
+    /// the thread-local itself has no destructor: every wake and every spawn
+    /// reads it, and a thread-local without one is a plain load. The
+    /// [`Enter`] guard, its only writer, drops each `Rc` it takes out.
+    static CURRENT: RefCell<Option<ManuallyDrop<Rc<Core>>>> = const { RefCell::new(None) };
 }
 
 /// Calls `f` with the executor running on this thread, if any.
-///
-/// Also safe while the thread exits (a waker dropped by another
-/// thread-local's destructor): then there is none.
 #[inline]
 pub(crate) fn current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
-    let mut f = Some(f);
-    let found = CURRENT.try_with(|current| {
-        let current = current.try_borrow().ok();
-        (f.take().expect("called once"))(current.as_ref().and_then(|c| c.as_ref()))
-    });
-    match found {
-        Ok(result) => result,
-        Err(_thread_exiting) => (f.take().expect("called once"))(None),
-    }
+    CURRENT.with(|current| match current.try_borrow() {
+        Ok(current) => f(current.as_deref()),
+        Err(_) => f(None), // being set or cleared by `Enter`
+    })
 }
 
 /// Calls `f` with the executor running on this thread, or panics saying how
@@ -121,7 +130,7 @@ pub(crate) fn expect_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R
 /// Marks a `Core` as running on this thread until dropped, then restores
 /// what was there before.
 pub(crate) struct Enter {
-    previous: Option<Rc<Core>>,
+    previous: Option<ManuallyDrop<Rc<Core>>>,
 }
 
 /// `block_on` starts. Panics if an executor is running here already.
@@ -137,7 +146,7 @@ pub(crate) fn enter(core: &Rc<Core>) -> Enter {
                  its JoinHandle."
             );
         }
-        *current = Some(core.clone());
+        *current = Some(ManuallyDrop::new(core.clone()));
     });
     Enter { previous: None }
 }
@@ -146,17 +155,16 @@ pub(crate) fn enter(core: &Rc<Core>) -> Enter {
 /// reach the executor being dropped (which refuses politely) rather than
 /// panicking. Unlike [`enter`], it may nest.
 pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> Enter {
-    let previous = CURRENT
-        .try_with(|current| current.borrow_mut().replace(core.clone()))
-        .ok()
-        .flatten();
+    let core = ManuallyDrop::new(core.clone());
+    let previous = CURRENT.with(|current| current.borrow_mut().replace(core));
     Enter { previous }
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+        let ours = CURRENT.with(|current| std::mem::replace(&mut *current.borrow_mut(), previous));
+        drop(ours.map(ManuallyDrop::into_inner)); // outside the borrow
     }
 }
 
@@ -183,14 +191,25 @@ impl fmt::Debug for Core {
         // Spawned tasks only: not `block_on`'s future, nor a task being polled.
         match self.tasks.try_borrow() {
             Ok(tasks) => {
-                let spawned = tasks.iter().filter(|e| matches!(e, Entry::Task(_)));
+                let spawned = tasks.iter().filter(|task| !task.is_block_on());
                 s.field("tasks", &spawned.count())
             }
             Err(_) => s.field("tasks", &"<in use>"),
         };
+        if let Ok(names) = self.names.try_borrow() {
+            s.field("names", &*names);
+        }
         s.field("run_queue", &self.run_queue);
         s.field("timers", &self.timers);
         s.field("hooks", &*self.hooks);
         s.field("closed", &self.closed.get()).finish()
+    }
+}
+
+impl Core {
+    /// The name of task `id`, if it has one.
+    pub(crate) fn name_of(&self, id: TaskId) -> Option<String> {
+        let names = self.names.try_borrow().ok()?;
+        names.get(&id).map(|name| name.to_string())
     }
 }

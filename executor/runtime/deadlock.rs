@@ -9,12 +9,12 @@ use std::sync::Arc;
 use crate::diagnostics::deadlock::{all_stuck, TaskFacts};
 use crate::diagnostics::warnings::Warnings;
 
-use super::core::{Core, Entry};
+use super::core::Core;
 use super::task::Header;
 
-/// `block_on`'s own waker, and the `Arc` that `block_on` keeps: the
-/// references to its header that are not waker clones.
-const MAIN_OWNERS: usize = 2;
+/// `block_on`'s own waker, the `Arc` that `block_on` keeps, and the task
+/// table's: the references to its header that are not waker clones.
+const MAIN_OWNERS: usize = 3;
 
 /// After `block_on`'s future returned `Pending`: panics if nothing can wake it.
 pub(crate) fn check_main_after_poll(main: &Arc<Header>) {
@@ -43,9 +43,10 @@ pub(crate) fn check_while_idle(core: &Core, main: &Arc<Header>) {
     };
     let facts: Vec<TaskFacts> = tasks
         .iter()
-        .filter_map(|entry| match entry {
-            Entry::Task(task) => Some(task.facts(Arc::strong_count(task))),
-            Entry::BlockOn => None,
+        .filter(|task| !task.is_block_on())
+        .map(|task| TaskFacts {
+            name: core.name_of(task.id()),
+            ..task.facts(Arc::strong_count(task))
         })
         .collect();
     let references = Arc::strong_count(main);

@@ -19,7 +19,7 @@
 //!
 //! `block_on`'s own future is not a spawned task (it may borrow from the
 //! caller's stack, so it cannot be `'static`); it is polled in place. It has
-//! an entry in the task table all the same ([`Entry::BlockOn`]), so its
+//! an entry in the task table all the same (its bare header), so its
 //! waker names it by a key, like any task's. The loop ends when that future
 //! is ready. Spawned tasks that are not finished stay in the executor: the
 //! next `block_on` on it runs them on.
@@ -38,6 +38,7 @@ pub(crate) mod task;
 pub(crate) mod timers;
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::pin;
@@ -46,15 +47,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::base::clock::Clock;
-use crate::base::id::TaskId;
+use crate::base::id::{TaskId, TaskName};
 use crate::collections::slab::{Key, Slab};
 use crate::diagnostics::hooks::{Hooks, PollEnd};
 use crate::diagnostics::trace::Ending;
 
-use self::core::{Core, Entry, RunOutcome, Runnable};
+use self::core::{Core, RunOutcome, Runnable};
 use self::join_handle::JoinHandle;
 use self::scheduler::RunQueue;
-use self::task::{waker, Header, State, Task, TaskName};
+use self::task::{waker, Header, State, Task};
 use self::timers::Timers;
 
 /// Runs `future` to completion on a fresh executor with the real clock, on
@@ -124,6 +125,7 @@ impl Executor {
         let core = Core {
             run_queue: RunQueue::new(),
             tasks: RefCell::new(Slab::new()),
+            names: RefCell::new(HashMap::new()),
             timers,
             hooks,
             closed: Cell::new(false),
@@ -148,9 +150,8 @@ impl Executor {
         let core = &*self.core;
         let mut future = pin!(future);
 
-        // The future's entry in the task table, and its waker: a bare header.
-        let key = core.tasks.borrow_mut().insert(Entry::BlockOn);
-        let _entry = RemoveOnExit { core, key };
+        // The future's waker, and its entry in the task table: a bare header.
+        let key = core.tasks.borrow().next_key();
         let inbox = core.run_queue.inbox().clone();
         let main = Arc::new(Header::new(
             TaskId::next(),
@@ -158,6 +159,8 @@ impl Executor {
             State::new_block_on(),
             inbox,
         ));
+        core.tasks.borrow_mut().insert(main.clone());
+        let _entry = RemoveOnExit { core, key };
         let main_waker = waker(main.clone());
         let mut cx = Context::from_waker(&main_waker);
         core.hooks.block_on_started(main.id);
@@ -174,9 +177,9 @@ impl Executor {
                 };
                 let lent = core.tasks.borrow_mut().lend(key);
                 match lent {
-                    Some(Entry::Task(task)) => core.run_task(key, task),
-                    Some(Entry::BlockOn) => {
-                        core.tasks.borrow_mut().end_loan(key, Some(Entry::BlockOn));
+                    Some(task) if key != main.key => core.run_task(key, task),
+                    Some(main_entry) => {
+                        core.tasks.borrow_mut().end_loan(key, Some(main_entry));
                         main.state.clear_queued();
                         core.hooks.poll_started(main.id);
                         let poll = future.as_mut().poll(&mut cx);
@@ -233,7 +236,7 @@ impl Core {
         let mut tasks = self.tasks.borrow_mut();
         let key = tasks.next_key();
         let inbox = self.run_queue.inbox().clone();
-        let task = Task::new_in_arc(id, key, inbox, name.map(Box::new), future);
+        let task = Task::new_in_arc(id, key, inbox, name.is_some(), future);
         if self.closed.get() {
             // Shutting down: the future is dropped at once, and the handle
             // reports "cancelled".
@@ -241,8 +244,11 @@ impl Core {
             task.shut_down();
             return JoinHandle::new(task);
         }
-        tasks.insert(Entry::Task(task.clone()));
+        tasks.insert(task.clone());
         drop(tasks);
+        if let Some(name) = name {
+            self.names.borrow_mut().insert(id, name);
+        }
         self.run_queue.push(key);
         JoinHandle::new(task)
     }
@@ -255,24 +261,29 @@ impl Core {
         let id = task.id();
         self.hooks.poll_started(id);
         match task.run(&task) {
-            RunOutcome::Done { how, awaiter } => {
+            RunOutcome::Done {
+                how,
+                awaiter,
+                named,
+            } => {
                 self.tasks.borrow_mut().end_loan(key, None);
+                let name = named.then(|| self.names.borrow_mut().remove(&id));
                 // Out of the table first: a waker is arbitrary code, and may
                 // panic on to block_on's caller.
                 if let Some(awaiter) = awaiter {
                     awaiter.wake();
                 }
-                let end = PollEnd::Over(how);
-                self.hooks.poll_finished(id, end, || task.name());
+                let name = name.flatten().map(|name| name.to_string());
+                self.hooks
+                    .poll_finished(id, PollEnd::Over(how), || name.clone());
             }
             waiting => {
-                self.hooks.poll_finished(id, PollEnd::Pending, || task.name());
+                self.hooks
+                    .poll_finished(id, PollEnd::Pending, || self.name_of(id));
                 if let RunOutcome::Stranded = waiting {
-                    self.hooks.lost_waker(id, task.name()); // nothing can wake it
+                    self.hooks.lost_waker(id, self.name_of(id).as_deref()); // nothing can wake it
                 }
-                self.tasks
-                    .borrow_mut()
-                    .end_loan(key, Some(Entry::Task(task)));
+                self.tasks.borrow_mut().end_loan(key, Some(task));
             }
         }
     }
@@ -354,8 +365,7 @@ impl Drop for Executor {
             if tasks.is_empty() {
                 break;
             }
-            for entry in tasks {
-                let Entry::Task(task) = entry else { continue };
+            for task in tasks {
                 core.hooks.shut_down(task.id());
                 let shut_down = catch_unwind(AssertUnwindSafe(|| {
                     if let Some(awaiter) = task.shut_down() {
@@ -372,6 +382,7 @@ impl Drop for Executor {
             first_panic.get_or_insert(payload);
         }
         core.run_queue.clear();
+        core.names.borrow_mut().clear();
         core.hooks.finish(); // BUSY_CHEF_TRACE: show what was recorded
         if let Some(payload) = first_panic {
             if !std::thread::panicking() {

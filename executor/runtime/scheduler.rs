@@ -219,11 +219,24 @@ impl fmt::Debug for RunQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collections::slab::Slab;
+    use crate::collections::slab::{Keyed, Slab};
+
+    struct Holder(Key);
+    impl Keyed for Holder {
+        fn key(&self) -> Key {
+            self.0
+        }
+    }
 
     fn keys(n: usize) -> Vec<Key> {
         let mut slab = Slab::new();
-        (0..n).map(|_| slab.insert(())).collect()
+        (0..n)
+            .map(|_| {
+                let key = slab.next_key();
+                slab.insert(Holder(key));
+                key
+            })
+            .collect()
     }
 
     #[test]

@@ -118,7 +118,9 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // `Sleep` holds no self-references, so it is `Unpin`.
         let this = self.get_mut();
-        expect_current("polling a busy_chef::time::Sleep", |core| this.poll_on(core, cx))
+        expect_current("polling a busy_chef::time::Sleep", |core| {
+            this.poll_on(core, cx)
+        })
     }
 }
 

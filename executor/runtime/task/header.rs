@@ -48,7 +48,8 @@ use std::task::{RawWaker, RawWakerVTable, Waker};
 use super::state::{State, Wake};
 use crate::base::id::TaskId;
 use crate::collections::slab::Key;
-use crate::runtime::core::schedule;
+use crate::diagnostics::deadlock::TaskFacts;
+use crate::runtime::core::{schedule, RunOutcome, Runnable};
 use crate::runtime::scheduler::Inbox;
 
 // ANCHOR: header
@@ -87,6 +88,42 @@ impl Header {
 impl Wakeable for Header {
     fn header(&self) -> &Header {
         self
+    }
+}
+
+/// A bare header stands in the task table for `block_on`'s future, which
+/// `block_on` polls in place: it is never run as a task.
+impl Runnable for Header {
+    fn id(&self) -> TaskId {
+        self.id
+    }
+
+    fn key(&self) -> Key {
+        self.key
+    }
+
+    fn run(&self, _: &Arc<dyn Runnable>) -> RunOutcome {
+        unreachable!("block_on polls its own future; its header is never run")
+    }
+
+    fn shut_down(&self) -> Option<std::task::Waker> {
+        None
+    }
+
+    fn facts(&self, references: usize) -> TaskFacts {
+        TaskFacts {
+            id: self.id,
+            name: None,
+            data: std::ptr::from_ref(self).cast(),
+            references,
+            own: 0,
+            queued: self.state.is_queued_after_count(),
+            awaiter: None,
+        }
+    }
+
+    fn is_block_on(&self) -> bool {
+        true
     }
 }
 

@@ -11,7 +11,6 @@
 //!   │                                                                │   from any thread
 //!   │ stage    the future F, then its output            (stage.rs)   │ ← executor thread only
 //!   │ awaiter  the waker of whoever awaits the JoinHandle            │
-//!   │ name     given to spawn_named, if any                          │
 //!   └────────────────────────────────────────────────────────────────┘
 //!   owned by: the executor's task table (until the task is done), the
 //!             JoinHandle (until dropped), and every clone of its Waker
@@ -36,7 +35,6 @@ mod header;
 mod stage;
 mod state;
 
-use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
@@ -59,18 +57,12 @@ use stage::Stage;
 pub(crate) use state::State;
 use state::{Abort, Completion, StartPoll};
 
-/// A task's name, given to `spawn_named`.
-pub type TaskName = Cow<'static, str>;
-
 // ANCHOR: task_struct
 /// One spawned future and everything the executor knows about it.
 pub(crate) struct Task<F: Future> {
     header: Header,
     stage: Stage<F, Result<F::Output, JoinError>>,
     awaiter: Cell<Option<Waker>>,
-    /// Boxed: 8 bytes in every task instead of 24, and only named tasks pay
-    /// for the rest.
-    name: Option<Box<TaskName>>,
 }
 // ANCHOR_END: task_struct
 
@@ -86,16 +78,15 @@ impl<F: Future + 'static> Task<F> {
         id: TaskId,
         key: Key,
         inbox: Arc<Inbox>,
-        name: Option<Box<TaskName>>,
+        named: bool,
         future: F,
     ) -> Arc<Self> {
         let arc = Arc::<Self>::new_uninit();
         let place = Arc::as_ptr(&arc).cast_mut().cast::<Self>();
         let task = Task {
-            header: Header::new(id, key, State::new_spawned(), inbox),
+            header: Header::new(id, key, State::new_spawned(named), inbox),
             stage: Stage::new(future),
             awaiter: Cell::new(None),
-            name,
         };
         // `Arc::get_mut` would check that we are alone with an atomic
         // operation; we know it: the `Arc` was made on the line above.
@@ -137,7 +128,12 @@ impl<F: Future + 'static> Task<F> {
             Completion::DropOutput => drop_caught(result),
         }
         let awaiter = self.awaiter.take();
-        RunOutcome::Done { how, awaiter }
+        let named = state.is_named();
+        RunOutcome::Done {
+            how,
+            awaiter,
+            named,
+        }
     }
     // ANCHOR_END: finish
 }
@@ -153,8 +149,8 @@ impl<F: Future + 'static> Runnable for Task<F> {
         self.header.id
     }
 
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref().map(|name| name.as_ref())
+    fn key(&self) -> Key {
+        self.header.key
     }
 
     // ANCHOR: run
@@ -205,7 +201,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
         self.awaiter.set(awaiter);
         TaskFacts {
             id: self.header.id,
-            name: self.name().map(str::to_string),
+            name: None,
             data: std::ptr::from_ref(self).cast(),
             references,
             own: 1 + usize::from(self.header.state.has_handle()),
@@ -275,12 +271,7 @@ impl<F: Future> fmt::Debug for Task<F> {
         let awaiter = self.awaiter.take();
         let has_awaiter = awaiter.is_some();
         self.awaiter.set(awaiter);
-        let name = match &self.name {
-            Some(name) => format!("{name:?}"),
-            None => self.header.id.to_string(),
-        };
         f.debug_struct("Task")
-            .field("name", &format_args!("{name}"))
             .field("id", &self.header.id)
             .field("state", &self.header.state)
             .field(

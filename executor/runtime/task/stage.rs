@@ -58,6 +58,7 @@ impl<F: Future, T> Stage<F, T> {
     /// # Panics
     ///
     /// If the future is gone (DONE) or in use (a poll inside its own poll).
+    #[inline]
     pub(crate) fn poll(
         &self,
         state: &State,

@@ -58,6 +58,8 @@ mod flags {
     /// The stage holds the output, kept for the `JoinHandle`. Set only with
     /// DONE; cleared when the handle takes the output or is dropped.
     pub const OUTPUT: u8 = 1 << 4;
+    /// It has a name, in the executor's table of names. Never changes.
+    pub const NAMED: u8 = 1 << 5;
 }
 
 /// A task's flags. See the module docs.
@@ -115,12 +117,13 @@ pub(crate) enum Abort {
 // code, which the compiler builds in the crate that spawns: `#[inline]`
 // lets it see through them there.
 impl State {
-    /// ① A spawned task: queued, with a `JoinHandle`.
+    /// ① A spawned task: queued, with a `JoinHandle`, with a name or not.
     #[inline]
-    pub(crate) fn new_spawned() -> State {
+    pub(crate) fn new_spawned(named: bool) -> State {
+        let named = if named { flags::NAMED } else { 0 };
         State {
             queued: AtomicBool::new(true),
-            flags: AtomicU8::new(flags::HANDLE),
+            flags: AtomicU8::new(flags::HANDLE | named),
         }
     }
 
@@ -272,6 +275,11 @@ impl State {
         self.has(flags::HANDLE)
     }
 
+    #[inline]
+    pub(crate) fn is_named(&self) -> bool {
+        self.has(flags::NAMED)
+    }
+
     // ----- the stage's borrow flags (`stage.rs` only) -------------------------
 
     /// Marks the stage in use; panics if it is in use already (a task polled
@@ -324,6 +332,7 @@ impl fmt::Debug for State {
             (flags::ABORT, "ABORT"),
             (flags::DONE, "DONE"),
             (flags::OUTPUT, "OUTPUT"),
+            (flags::NAMED, "NAMED"),
         ] {
             if self.has(flag) {
                 names.push(name);
@@ -342,7 +351,7 @@ mod tests {
 
     #[test]
     fn a_wake_pushes_the_key_once_until_the_next_poll() {
-        let state = State::new_spawned();
+        let state = State::new_spawned(false);
         assert_eq!(
             state.transition_to_queued(),
             Wake::Nothing,
@@ -356,7 +365,7 @@ mod tests {
 
     #[test]
     fn an_aborted_task_is_cancelled_at_its_next_poll_and_a_done_one_never_again() {
-        let state = State::new_spawned();
+        let state = State::new_spawned(false);
         assert_eq!(state.abort(), Abort::WakeToCancel);
         assert_eq!(state.start_poll(), StartPoll::Cancel);
         state.set_done();
@@ -368,7 +377,7 @@ mod tests {
 
     #[test]
     fn a_detached_task_drops_its_output() {
-        let state = State::new_spawned();
+        let state = State::new_spawned(false);
         state.detach();
         assert_eq!(state.start_poll(), StartPoll::Poll);
         state.set_done();
