@@ -74,7 +74,12 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     Executor::new().block_on(future)
 }
 
-/// A single-threaded executor. See the [module docs](self) for its loop.
+/// A single-threaded executor. Each turn of its loop, inside
+/// [`block_on`](Executor::block_on), takes in the wakes that came from other
+/// threads, polls the tasks queued at the start of the turn (a task woken
+/// during the turn waits for the next one), fires the timers that are due,
+/// and, if nothing is queued, parks until the next timer deadline or a wake
+/// from another thread (a simulated clock jumps to that deadline instead).
 ///
 /// `Executor` is not `Send`: its tasks need not be `Send`, so they must stay
 /// on the thread that created it.
