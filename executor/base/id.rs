@@ -25,7 +25,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct TaskId(u64);
 
 impl TaskId {
-    /// The number behind the id.
+    /// The number behind the id. Ids handed out one after the other on a
+    /// thread grow.
+    ///
+    /// ```
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let first = busy_chef::spawn(async {}).id();
+    ///     let second = busy_chef::spawn(async {}).id();
+    ///     assert!(second.as_u64() > first.as_u64());
+    ///     assert_eq!(first.to_string(), format!("task-{}", first.as_u64()));
+    /// });
+    /// ```
     pub fn as_u64(self) -> u64 {
         self.0
     }

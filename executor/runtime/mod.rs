@@ -104,6 +104,12 @@ impl Default for Executor {
 
 impl Executor {
     /// An executor on the real clock.
+    ///
+    /// ```
+    /// let exec = busy_chef::Executor::new();
+    /// let answer = exec.spawn(async { 6 * 7 });
+    /// assert_eq!(exec.block_on(answer).unwrap(), 42);
+    /// ```
     pub fn new() -> Self {
         Executor::with_clock(Clock::real())
     }
@@ -118,6 +124,18 @@ impl Executor {
     /// its queue, at whatever simulated time it has reached; and when the only
     /// thing left is to wait for such a wake (no task ready, no timer), the
     /// executor blocks on the real clock until it comes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, Instant};
+    ///
+    /// let exec = busy_chef::Executor::simulated();
+    /// let woke_at = exec.block_on(async {
+    ///     sleep(Duration::from_secs(3600)).await; // an hour, at once
+    ///     Instant::now()
+    /// });
+    /// assert_eq!(woke_at.since_origin(), Duration::from_secs(3600));
+    /// ```
     pub fn simulated() -> Self {
         Executor::with_clock(Clock::simulated())
     }
@@ -147,6 +165,17 @@ impl Executor {
     /// If called from inside a future that a busy-chef executor is running
     /// (nested `block_on`), and if `future` panics (the panic passes through;
     /// the executor stays usable).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::{time::sleep, Executor};
+    ///
+    /// let exec = Executor::simulated();
+    /// let slow = exec.spawn(async { sleep(Duration::from_secs(5)).await; "slow" });
+    /// exec.block_on(async { sleep(Duration::from_secs(1)).await });
+    /// assert!(!slow.is_finished(), "still in the executor, waiting for its timer");
+    /// assert_eq!(exec.block_on(slow).unwrap(), "slow");
+    /// ```
     // ANCHOR: block_on
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _running = self::core::enter(&self.core);

@@ -59,7 +59,24 @@ use stage::Stage;
 pub(crate) use state::State;
 use state::{Abort, Completion, StartPoll};
 
-/// A task's name, given to `spawn_named`.
+/// A task's name, given to `spawn_named`: a `&'static str` (kept as it is,
+/// without an allocation) or a `String`.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use busy_chef::TaskName;
+///
+/// let fixed: TaskName = "toast".into();
+/// assert!(matches!(fixed, Cow::Borrowed("toast")));
+/// let made: TaskName = format!("order-{}", 7).into();
+/// assert!(matches!(&made, Cow::Owned(name) if name == "order-7"));
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let toast = busy_chef::spawn_named(fixed, async { 1 });
+///     let order = busy_chef::spawn_named(made, async { 2 });
+///     assert_eq!(toast.await.unwrap() + order.await.unwrap(), 3);
+/// });
+/// ```
 pub type TaskName = Cow<'static, str>;
 
 // ANCHOR: task_struct
