@@ -8,10 +8,10 @@
 //! needs, in the doc comment above it (`///` lines and `#[doc = ..]`
 //! attributes; other attributes and plain `//` comments in between are
 //! skipped), a fenced Rust block that runs: not `ignore`, `no_run`,
-//! `compile_fail` or `text`. A function's block must call it by name, so an
-//! example copied from a neighbouring method does not count (a type's
-//! example may show it without naming it: a `JoinHandle` comes from
-//! `spawn`). Items under `#[cfg(doctest)]` exist only to run other text as
+//! `compile_fail` or `text`. A function's block must name the function
+//! (in any case, with or without underscores), so an example copied from a
+//! neighbouring method does not count; a type's example may show it without
+//! naming it (a `JoinHandle` comes from `spawn`). Items under `#[cfg(doctest)]` exist only to run other text as
 //! doc tests and are skipped. That the example asserts something real is for
 //! the reviewer; that it runs is `cargo test --doc`'s.
 
@@ -29,7 +29,8 @@ struct Missing {
 }
 
 /// The public items of `source` whose doc comment has no runnable example
-/// (naming them, for functions). `include` reads the file of a `#[doc = include_str!(path)]`.
+/// (naming them, for functions). `include` reads the file of a
+/// `#[doc = include_str!(path)]`.
 fn items_without_example(source: &str, include: &dyn Fn(&str) -> Option<String>) -> Vec<Missing> {
     let mut missing = Vec::new();
     // The doc text gathered for the next item.
@@ -303,7 +304,7 @@ fn source_files() -> Vec<PathBuf> {
 }
 
 #[test]
-fn every_public_item_has_a_doc_example_that_runs_and_names_it() {
+fn every_public_item_has_a_doc_example_that_runs() {
     let files = source_files();
     assert!(
         files.len() > 20,
@@ -324,8 +325,8 @@ fn every_public_item_has_a_doc_example_that_runs_and_names_it() {
         for Missing { line, declaration } in items_without_example(&text, &include) {
             problems.push(format!(
                 "{}:{line}: `{declaration}` has no doc example: add a ``` block that runs \
-                 (on `busy_chef::Executor::simulated()`), calls it (a function) and asserts \
-                 what it does",
+                 (on `busy_chef::Executor::simulated()`), uses the item (by name, for a \
+                 function) and asserts what it does",
                 relative.display()
             ));
         }
