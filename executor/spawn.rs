@@ -17,6 +17,13 @@ use crate::spill::{spills, unbox, BoxOutput};
 impl Executor {
     /// Spawns `future` as a task of this executor. It runs during this
     /// executor's `block_on` calls (the current one, or the next one).
+    ///
+    /// ```
+    /// let exec = busy_chef::Executor::simulated();
+    /// let toast = exec.spawn(async { "toast" }); // from outside: nothing runs yet
+    /// assert!(!toast.is_finished());
+    /// assert_eq!(exec.block_on(toast).unwrap(), "toast");
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -27,6 +34,20 @@ impl Executor {
 
     /// Like [`spawn`](Self::spawn), with a name: warnings, `Debug` output and
     /// [traces](crate::trace) show it (an unnamed task is `task-N`).
+    ///
+    /// ```
+    /// use busy_chef::trace::What;
+    ///
+    /// let exec = busy_chef::Executor::simulated();
+    /// exec.enable_trace();
+    /// let coffee = exec.spawn_named("coffee", async {});
+    /// exec.block_on(coffee).unwrap();
+    /// let trace = exec.take_trace();
+    /// let named = |event: &&busy_chef::trace::Event| {
+    ///     matches!(&event.what, What::Spawned { name, .. } if name == "coffee")
+    /// };
+    /// assert_eq!(trace.events.iter().filter(named).count(), 1);
+    /// ```
     pub fn spawn_named<F>(&self, name: impl Into<TaskName>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,

@@ -26,7 +26,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct TaskId(u64);
 
 impl TaskId {
-    /// The number behind the id.
+    /// The number behind the id. Ids handed out one after the other on a
+    /// thread grow.
+    ///
+    /// ```
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let first = busy_chef::spawn(async {}).id();
+    ///     let second = busy_chef::spawn(async {}).id();
+    ///     assert!(second.as_u64() > first.as_u64());
+    ///     assert_eq!(first.to_string(), format!("task-{}", first.as_u64()));
+    /// });
+    /// ```
     pub fn as_u64(self) -> u64 {
         self.0
     }
@@ -78,12 +88,22 @@ impl fmt::Display for TaskId {
     }
 }
 
-/// A task's name, given to `spawn_named`: a `&'static str` or a `String`.
+/// A task's name, given to `spawn_named`: a `&'static str` (kept as it is,
+/// without an allocation) or a `String`.
 ///
 /// ```
-/// let name: busy_chef::TaskName = format!("download {}", 1).into();
-/// busy_chef::Executor::simulated().block_on(async move {
-///     busy_chef::spawn_named(name, async {}).await.unwrap();
+/// use std::borrow::Cow;
+/// use busy_chef::TaskName;
+///
+/// let fixed: TaskName = "toast".into();
+/// assert!(matches!(fixed, Cow::Borrowed("toast")));
+/// let made: TaskName = format!("order-{}", 7).into();
+/// assert!(matches!(&made, Cow::Owned(name) if name == "order-7"));
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let toast = busy_chef::spawn_named(fixed, async { 1 });
+///     let order = busy_chef::spawn_named(made, async { 2 });
+///     assert_eq!(toast.await.unwrap() + order.await.unwrap(), 3);
 /// });
 /// ```
 pub type TaskName = Cow<'static, str>;

@@ -20,6 +20,25 @@ use std::time::Duration;
 /// (which starts at zero). Outside any executor it reads the real clock.
 /// Instants from a simulated clock and from the real clock do not mean the
 /// same thing; compare instants from one clock only.
+///
+/// Arithmetic saturates instead of panicking: `later - earlier` is zero if
+/// `earlier` is in fact later, and adding `Duration::MAX` gives a moment that
+/// never comes.
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::{sleep, Instant};
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let start = Instant::now();
+///     sleep(Duration::from_secs(2)).await;
+///     let now = Instant::now();
+///     assert!(now > start);
+///     assert_eq!(now - start, Duration::from_secs(2));
+///     assert_eq!(start - now, Duration::ZERO, "saturates, like std's Instant");
+///     assert_eq!(start + Duration::from_secs(2), now);
+/// });
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant(Duration);
 
@@ -47,21 +66,74 @@ impl Instant {
     }
 
     /// Time from `earlier` to `self`; zero if `earlier` is later.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(3)).await;
+    ///     let now = Instant::now();
+    ///     assert_eq!(now.saturating_duration_since(start), Duration::from_secs(3));
+    ///     assert_eq!(start.saturating_duration_since(now), Duration::ZERO);
+    /// });
+    /// ```
     pub fn saturating_duration_since(&self, earlier: Instant) -> Duration {
         self.0.saturating_sub(earlier.0)
     }
 
-    /// Time from `earlier` to `self`; zero if `earlier` is later.
+    /// Time from `earlier` to `self`; zero if `earlier` is later (the same as
+    /// [`saturating_duration_since`](Instant::saturating_duration_since): it
+    /// never panics).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_millis(1500)).await;
+    ///     let now = Instant::now();
+    ///     assert_eq!(now.duration_since(start), Duration::from_millis(1500));
+    ///     assert_eq!(start.duration_since(now), Duration::ZERO);
+    /// });
+    /// ```
     pub fn duration_since(&self, earlier: Instant) -> Duration {
         self.saturating_duration_since(earlier)
     }
 
     /// `self + duration`, or `None` on overflow.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::Instant;
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let now = Instant::now();
+    ///     let soon = now.checked_add(Duration::from_secs(1)).unwrap();
+    ///     assert_eq!(soon - now, Duration::from_secs(1));
+    ///     assert_eq!(soon.checked_add(Duration::MAX), None);
+    /// });
+    /// ```
     pub fn checked_add(&self, duration: Duration) -> Option<Instant> {
         self.0.checked_add(duration).map(Instant)
     }
 
     /// `self - duration`, or `None` if that would be before the clock's origin.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let origin = Instant::now(); // a simulated clock starts at zero
+    ///     assert_eq!(origin.checked_sub(Duration::from_secs(1)), None);
+    ///     sleep(Duration::from_secs(5)).await;
+    ///     let earlier = Instant::now().checked_sub(Duration::from_secs(5));
+    ///     assert_eq!(earlier, Some(origin));
+    /// });
+    /// ```
     pub fn checked_sub(&self, duration: Duration) -> Option<Instant> {
         self.0.checked_sub(duration).map(Instant)
     }
@@ -73,6 +145,17 @@ impl Instant {
 
     /// Time since the clock's origin (zero for a simulated clock, the
     /// process's first clock reading for the real one).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     assert_eq!(Instant::now().since_origin(), Duration::ZERO);
+    ///     sleep(Duration::from_secs(90)).await;
+    ///     assert_eq!(Instant::now().since_origin(), Duration::from_secs(90));
+    /// });
+    /// ```
     pub fn since_origin(&self) -> Duration {
         self.0
     }

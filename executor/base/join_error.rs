@@ -46,22 +46,56 @@ impl JoinError {
     }
 
     /// The task was cancelled (`abort`, or its executor was dropped).
+    ///
+    /// ```
+    /// let exec = busy_chef::Executor::simulated();
+    /// let forever = exec.spawn(std::future::pending::<()>());
+    /// drop(exec); // cancels every unfinished task
+    /// let error = busy_chef::block_on(forever).unwrap_err();
+    /// assert!(error.is_cancelled());
+    /// assert!(!error.is_panic());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
     }
 
     /// The task panicked.
+    ///
+    /// ```
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let failed = busy_chef::spawn(async { panic!("burnt toast") });
+    ///     let error = failed.await.unwrap_err();
+    ///     assert!(error.is_panic());
+    ///     assert!(!error.is_cancelled());
+    /// });
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
 
     /// The id of the task.
+    ///
+    /// ```
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let failed = busy_chef::spawn(async { panic!("burnt toast") });
+    ///     let id = failed.id();
+    ///     assert_eq!(failed.await.unwrap_err().id(), id);
+    /// });
+    /// ```
     pub fn id(&self) -> TaskId {
         self.id
     }
 
     /// The panic's payload (what `panic!` was given), to inspect it or to
     /// resume the panic with `std::panic::resume_unwind`.
+    ///
+    /// ```
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let failed = busy_chef::spawn(async { panic!("burnt toast") });
+    ///     let payload = failed.await.unwrap_err().into_panic();
+    ///     assert_eq!(payload.downcast_ref::<&str>(), Some(&"burnt toast"));
+    /// });
+    /// ```
     ///
     /// # Panics
     ///
@@ -72,6 +106,20 @@ impl JoinError {
     }
 
     /// The panic's payload, or the error back if the task was cancelled.
+    ///
+    /// ```
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let slices = 2;
+    ///     let failed = busy_chef::spawn(async move { panic!("{slices} burnt slices") });
+    ///     let payload = failed.await.unwrap_err().try_into_panic().unwrap();
+    ///     assert_eq!(payload.downcast_ref::<String>().unwrap(), "2 burnt slices");
+    ///
+    ///     let forever = busy_chef::spawn(std::future::pending::<()>());
+    ///     forever.abort();
+    ///     let error = forever.await.unwrap_err().try_into_panic().unwrap_err();
+    ///     assert!(error.is_cancelled());
+    /// });
+    /// ```
     pub fn try_into_panic(self) -> Result<PanicPayload, JoinError> {
         match self.repr {
             Repr::Panic(payload) => Ok(payload),

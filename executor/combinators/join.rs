@@ -92,7 +92,17 @@ pub fn join<A: Future, B: Future>(a: A, b: B) -> Join<A, B> {
     }
 }
 
-/// The future returned by [`join`].
+/// The future returned by [`join`]. Its `Debug` shows which children are
+/// done.
+///
+/// ```
+/// use busy_chef::Join;
+///
+/// let both: Join<_, _> = busy_chef::join(async { "toast" }, async { "eggs" });
+/// assert_eq!(format!("{both:?}"), r#"Join { a: "pending", b: "pending" }"#);
+/// let meal = busy_chef::Executor::simulated().block_on(both);
+/// assert_eq!(meal, ("toast", "eggs"));
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Join<A: Future, B: Future> {
     a: MaybeDone<A>,
@@ -169,7 +179,18 @@ where
     }
 }
 
-/// The future returned by [`join_all`].
+/// The future returned by [`join_all`]. Joining nothing is ready at once,
+/// with an empty `Vec`.
+///
+/// ```
+/// use busy_chef::JoinAll;
+///
+/// let exec = busy_chef::Executor::simulated();
+/// let orders: JoinAll<_> = busy_chef::join_all((1..=3).map(|n| async move { n * 10 }));
+/// assert_eq!(exec.block_on(orders), [10, 20, 30]);
+/// let none = busy_chef::join_all(Vec::<std::future::Ready<u8>>::new());
+/// assert_eq!(exec.block_on(none), []);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct JoinAll<F: Future> {
     /// Pinned in their box: a child never moves once polled.

@@ -34,7 +34,20 @@ pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }
 
-/// The future returned by [`yield_now`].
+/// The future returned by [`yield_now`]: `Pending` once (after waking its
+/// own task), then `Ready`.
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::{pin, Pin};
+/// use std::task::{Context, Poll, Waker};
+/// use busy_chef::YieldNow;
+///
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut step_aside: Pin<&mut YieldNow> = pin!(busy_chef::yield_now());
+/// assert_eq!(step_aside.as_mut().poll(&mut cx), Poll::Pending);
+/// assert_eq!(step_aside.as_mut().poll(&mut cx), Poll::Ready(()));
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct YieldNow {

@@ -11,6 +11,19 @@ use crate::base::id::TaskId;
 ///
 /// Get one with [`Executor::take_trace`](crate::Executor::take_trace); draw it with [`Trace::timeline`],
 /// [`Trace::to_svg`] or [`Trace::to_chrome_json`].
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::{time::sleep, trace::Trace};
+///
+/// let exec = busy_chef::Executor::simulated();
+/// exec.enable_trace();
+/// exec.block_on(async { sleep(Duration::from_secs(2)).await });
+/// let trace: Trace = exec.take_trace();
+/// assert_eq!((trace.start, trace.end), (Duration::ZERO, Duration::from_secs(2)));
+/// assert!(!trace.events.is_empty());
+/// assert!(exec.take_trace().events.is_empty(), "a fresh recording after each take");
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
     /// When recording started, on the executor's clock (time since the
@@ -24,6 +37,27 @@ pub struct Trace {
 
 /// One thing the executor did, and when (on its own clock, as time since the
 /// executor was created: a simulated executor starts at zero).
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::sleep;
+/// use busy_chef::trace::{Event, PollResult, What};
+///
+/// let exec = busy_chef::Executor::simulated();
+/// exec.enable_trace();
+/// let eggs = exec.spawn(async { sleep(Duration::from_secs(2)).await });
+/// let id = eggs.id();
+/// exec.block_on(eggs).unwrap();
+/// let trace = exec.take_trace();
+/// let last_poll: &Event = trace
+///     .events
+///     .iter()
+///     .filter(|event| matches!(event.what, What::Polled { task, .. } if task == id))
+///     .last()
+///     .unwrap();
+/// assert_eq!(last_poll.at, Duration::from_secs(2));
+/// assert!(matches!(last_poll.what, What::Polled { result: PollResult::Ready, .. }));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     /// When it happened. For [`What::Polled`]: when the poll started.
@@ -33,6 +67,25 @@ pub struct Event {
 }
 
 /// What an [`Event`] records.
+///
+/// ```
+/// use busy_chef::trace::What;
+///
+/// let exec = busy_chef::Executor::simulated();
+/// exec.enable_trace();
+/// exec.block_on(async { busy_chef::spawn_named("eggs", async {}).await.unwrap() });
+/// let spawned: Vec<(String, bool)> = exec
+///     .take_trace()
+///     .events
+///     .into_iter()
+///     .filter_map(|event| match event.what {
+///         What::Spawned { name, by, .. } => Some((name, by.is_some())),
+///         _ => None,
+///     })
+///     .collect();
+/// // `block_on`'s future is `main`; it spawned `eggs`.
+/// assert_eq!(spawned, [("main".to_string(), false), ("eggs".to_string(), true)]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum What {
@@ -102,6 +155,29 @@ pub enum What {
 }
 
 /// What a poll returned.
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::sleep;
+/// use busy_chef::trace::{PollResult, What};
+///
+/// let exec = busy_chef::Executor::simulated();
+/// exec.enable_trace();
+/// let eggs = exec.spawn(async { sleep(Duration::from_secs(2)).await });
+/// let id = eggs.id();
+/// exec.block_on(eggs).unwrap();
+/// let results: Vec<PollResult> = exec
+///     .take_trace()
+///     .events
+///     .into_iter()
+///     .filter_map(|event| match event.what {
+///         What::Polled { task, result, .. } if task == id => Some(result),
+///         _ => None,
+///     })
+///     .collect();
+/// // The first poll sets the timer; the second comes after it fired.
+/// assert_eq!(results, [PollResult::Pending, PollResult::Ready]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PollResult {
     /// `Poll::Pending`: the task waits for a wake.
@@ -113,6 +189,29 @@ pub enum PollResult {
 }
 
 /// Who woke a task.
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::sleep;
+/// use busy_chef::trace::{WakeSource, What};
+///
+/// let exec = busy_chef::Executor::simulated();
+/// exec.enable_trace();
+/// let eggs = exec.spawn(async { sleep(Duration::from_secs(2)).await });
+/// let id = eggs.id();
+/// exec.block_on(eggs).unwrap();
+/// let wakes: Vec<WakeSource> = exec
+///     .take_trace()
+///     .events
+///     .into_iter()
+///     .filter_map(|event| match event.what {
+///         What::Woken { by, .. } => Some(by),
+///         _ => None,
+///     })
+///     .collect();
+/// // The timer woke `eggs`; `eggs`, finishing, woke `block_on`'s future.
+/// assert_eq!(wakes, [WakeSource::Timer, WakeSource::Task(id)]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WakeSource {
     /// A task, while it was being polled (a `JoinHandle` it completed, a
@@ -128,7 +227,23 @@ pub enum WakeSource {
     Executor,
 }
 
-/// How a task ended.
+/// How a task ended. Shown as `done`, `panicked` or `cancelled`.
+///
+/// ```
+/// use busy_chef::trace::{Ending, What};
+///
+/// let exec = busy_chef::Executor::simulated();
+/// exec.enable_trace();
+/// let burnt = exec.spawn(async { panic!("burnt toast") });
+/// let id = burnt.id();
+/// assert!(exec.block_on(burnt).is_err());
+/// let how = exec.take_trace().events.into_iter().find_map(|event| match event.what {
+///     What::Finished { task, how } if task == id => Some(how),
+///     _ => None,
+/// });
+/// assert_eq!(how, Some(Ending::Panicked));
+/// assert_eq!(Ending::Panicked.to_string(), "panicked");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
     /// Its future returned `Ready`.

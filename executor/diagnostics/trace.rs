@@ -50,6 +50,20 @@ pub use super::render::{svg, Timeline};
 impl Trace {
     /// The terminal timeline of this trace. It implements `Display`:
     /// `println!("{}", trace.timeline())`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::sleep;
+    ///
+    /// let exec = busy_chef::Executor::simulated();
+    /// exec.enable_trace();
+    /// exec.block_on(async {
+    ///     busy_chef::spawn_named("eggs", sleep(Duration::from_secs(2))).await.unwrap();
+    /// });
+    /// let picture = exec.take_trace().timeline().to_string();
+    /// let eggs = picture.lines().find(|line| line.starts_with("eggs")).unwrap();
+    /// assert!(eggs.ends_with("done at 2 s, 2 polls"), "{eggs}");
+    /// ```
     pub fn timeline(&self) -> Timeline<'_> {
         Timeline::new(self)
     }
@@ -57,16 +71,49 @@ impl Trace {
     /// The trace in Chrome's trace-event JSON format: open it in Perfetto
     /// (<https://ui.perfetto.dev>) or `chrome://tracing`. One row ("thread")
     /// per task; polls and waits are slices, wakes and warnings are instants.
+    ///
+    /// ```
+    /// let exec = busy_chef::Executor::simulated();
+    /// exec.enable_trace();
+    /// exec.block_on(async { busy_chef::spawn_named("eggs", async {}).await.unwrap() });
+    /// let json = exec.take_trace().to_chrome_json();
+    /// assert!(json.starts_with('{') && json.contains(r#""traceEvents":["#));
+    /// assert!(json.contains(r#""name":"eggs (task-"#), "a row named after the task");
+    /// ```
     pub fn to_chrome_json(&self) -> String {
         super::render::to_chrome_json(self)
     }
 
-    /// The timeline as a stand-alone SVG picture.
+    /// The timeline as a stand-alone SVG picture (one panel of [`svg`]).
+    ///
+    /// ```
+    /// let exec = busy_chef::Executor::simulated();
+    /// exec.enable_trace();
+    /// exec.block_on(async { busy_chef::spawn_named("eggs", async {}).await.unwrap() });
+    /// let picture = exec.take_trace().to_svg();
+    /// assert!(picture.starts_with("<svg") && picture.trim_end().ends_with("</svg>"));
+    /// assert!(picture.contains(">eggs<"));
+    /// ```
     pub fn to_svg(&self) -> String {
         svg(&[("", self)])
     }
 
-    /// The warnings recorded in this trace, oldest first.
+    /// The warnings recorded in this trace, oldest first (the same texts
+    /// went to stderr).
+    ///
+    /// ```
+    /// let exec = busy_chef::Executor::simulated();
+    /// exec.enable_trace();
+    /// exec.block_on(async {
+    ///     // `pending()` drops its waker: nothing can ever wake this task.
+    ///     let _stuck = busy_chef::spawn(std::future::pending::<()>());
+    ///     busy_chef::yield_now().await;
+    /// });
+    /// let trace = exec.take_trace();
+    /// let warnings: Vec<&str> = trace.warnings().collect();
+    /// assert_eq!(warnings.len(), 1);
+    /// assert!(warnings[0].contains("no clone of its waker exists"));
+    /// ```
     pub fn warnings(&self) -> impl Iterator<Item = &str> {
         self.events.iter().filter_map(|event| match &event.what {
             What::Warning { message, .. } => Some(message.as_str()),
@@ -74,7 +121,20 @@ impl Trace {
         })
     }
 
-    /// How long the trace lasts.
+    /// How long the trace lasts: from the start of recording (or the last
+    /// `take_trace`) to this trace's `take_trace`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::sleep;
+    ///
+    /// let exec = busy_chef::Executor::simulated();
+    /// exec.enable_trace();
+    /// exec.block_on(async { sleep(Duration::from_secs(2)).await });
+    /// assert_eq!(exec.take_trace().duration(), Duration::from_secs(2));
+    /// exec.block_on(async { sleep(Duration::from_secs(3)).await });
+    /// assert_eq!(exec.take_trace().duration(), Duration::from_secs(3));
+    /// ```
     pub fn duration(&self) -> Duration {
         self.end.saturating_sub(self.start)
     }

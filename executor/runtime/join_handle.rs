@@ -73,16 +73,53 @@ impl<T> JoinHandle<T> {
     /// A handle from [`spawn_blocking`](crate::spawn_blocking) is settled the
     /// same way, but a closure that is already running cannot be stopped: it
     /// runs to the end on its thread and its result is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::sleep;
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let coffee = busy_chef::spawn(async { sleep(Duration::from_secs(60)).await; "coffee" });
+    ///     coffee.abort();
+    ///     let error = coffee.await.unwrap_err();
+    ///     assert!(error.is_cancelled());
+    ///
+    ///     let toast = busy_chef::spawn(async { "toast" });
+    ///     busy_chef::yield_now().await; // toast finishes
+    ///     toast.abort(); // too late: nothing happens
+    ///     assert_eq!(toast.await.unwrap(), "toast");
+    /// });
+    /// ```
     pub fn abort(&self) {
         self.task.abort();
     }
 
     /// Has the task finished (completed, panicked, or been cancelled)?
+    ///
+    /// ```
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let toast = busy_chef::spawn(async { "toast" });
+    ///     assert!(!toast.is_finished(), "a new task runs at the executor's next turn");
+    ///     busy_chef::yield_now().await;
+    ///     assert!(toast.is_finished());
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.task.is_finished()
     }
 
-    /// The task's id.
+    /// The task's id: the one its [`JoinError`] and traces name.
+    ///
+    /// ```
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let task = busy_chef::spawn(std::future::pending::<()>());
+    ///     let id = task.id();
+    ///     task.abort();
+    ///     let error = task.await.unwrap_err();
+    ///     assert_eq!(error.id(), id);
+    ///     assert_eq!(error.to_string(), format!("{id} was cancelled"));
+    /// });
+    /// ```
     pub fn id(&self) -> TaskId {
         self.task.id()
     }

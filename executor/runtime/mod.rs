@@ -75,7 +75,12 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     Executor::new().block_on(future)
 }
 
-/// A single-threaded executor. See the [module docs](self) for its loop.
+/// A single-threaded executor. Each turn of its loop, inside
+/// [`block_on`](Executor::block_on), takes in the wakes that came from other
+/// threads, polls the tasks queued at the start of the turn (a task woken
+/// during the turn waits for the next one), fires the timers that are due,
+/// and, if nothing is queued, parks until the next timer deadline or a wake
+/// from another thread (a simulated clock jumps to that deadline instead).
 ///
 /// `Executor` is not `Send`: its tasks need not be `Send`, so they must stay
 /// on the thread that created it.
@@ -100,6 +105,12 @@ impl Default for Executor {
 
 impl Executor {
     /// An executor on the real clock.
+    ///
+    /// ```
+    /// let exec = busy_chef::Executor::new();
+    /// let answer = exec.spawn(async { 6 * 7 });
+    /// assert_eq!(exec.block_on(answer).unwrap(), 42);
+    /// ```
     pub fn new() -> Self {
         Executor::with_clock(Clock::real())
     }
@@ -114,6 +125,18 @@ impl Executor {
     /// its queue, at whatever simulated time it has reached; and when the only
     /// thing left is to wait for such a wake (no task ready, no timer), the
     /// executor blocks on the real clock until it comes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, Instant};
+    ///
+    /// let exec = busy_chef::Executor::simulated();
+    /// let woke_at = exec.block_on(async {
+    ///     sleep(Duration::from_secs(3600)).await; // an hour, at once
+    ///     Instant::now()
+    /// });
+    /// assert_eq!(woke_at.since_origin(), Duration::from_secs(3600));
+    /// ```
     pub fn simulated() -> Self {
         Executor::with_clock(Clock::simulated())
     }
@@ -144,6 +167,17 @@ impl Executor {
     /// If called from inside a future that a busy-chef executor is running
     /// (nested `block_on`), and if `future` panics (the panic passes through;
     /// the executor stays usable).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::{time::sleep, Executor};
+    ///
+    /// let exec = Executor::simulated();
+    /// let slow = exec.spawn(async { sleep(Duration::from_secs(5)).await; "slow" });
+    /// exec.block_on(async { sleep(Duration::from_secs(1)).await });
+    /// assert!(!slow.is_finished(), "still in the executor, waiting for its timer");
+    /// assert_eq!(exec.block_on(slow).unwrap(), "slow");
+    /// ```
     // ANCHOR: block_on
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _running = self::core::enter(&self.core);

@@ -55,7 +55,21 @@ pub fn interval(period: Duration) -> Interval {
     }
 }
 
-/// The stream of ticks returned by [`interval`].
+/// The stream of ticks returned by [`interval`]. It is a futures-lite
+/// [`Stream`] that never ends.
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::{interval, Instant, Interval};
+/// use futures_lite::StreamExt;
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let ticks: Interval = interval(Duration::from_millis(100));
+///     let at: Vec<Instant> = ticks.take(3).collect().await;
+///     let millis: Vec<u128> = at.iter().map(|t| t.since_origin().as_millis()).collect();
+///     assert_eq!(millis, [0, 100, 200]);
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Interval {
     period: Duration,
@@ -65,11 +79,44 @@ pub struct Interval {
 
 impl Interval {
     /// Waits for the next tick and returns the instant it was scheduled for.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{interval, sleep, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let start = Instant::now();
+    ///     let mut ticks = interval(Duration::from_secs(1));
+    ///     assert_eq!(ticks.tick().await, start); // the first tick: at once
+    ///     sleep(Duration::from_millis(2500)).await; // fall behind
+    ///     // The missed ticks come at once, each with the time it was due.
+    ///     assert_eq!(ticks.tick().await - start, Duration::from_secs(1));
+    ///     assert_eq!(ticks.tick().await - start, Duration::from_secs(2));
+    ///     assert_eq!(start.elapsed(), Duration::from_millis(2500));
+    ///     // Caught up: the next one keeps the schedule.
+    ///     assert_eq!(ticks.tick().await - start, Duration::from_secs(3));
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(3));
+    /// });
+    /// ```
     pub async fn tick(&mut self) -> Instant {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
 
-    /// Polls for the next tick (for hand-written futures).
+    /// Polls for the next tick (for hand-written futures). When it returns
+    /// `Pending`, the waker in `cx` is woken at the next tick.
+    ///
+    /// ```
+    /// use std::task::{Context, Waker};
+    /// use std::time::Duration;
+    /// use busy_chef::time::interval;
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let mut ticks = interval(Duration::from_millis(100));
+    ///     let mut cx = Context::from_waker(Waker::noop());
+    ///     assert!(ticks.poll_tick(&mut cx).is_ready(), "the first tick is now");
+    ///     assert!(ticks.poll_tick(&mut cx).is_pending(), "the next is 100 ms away");
+    /// });
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.sleep).poll(cx).is_pending() {
             return Poll::Pending;
@@ -81,6 +128,16 @@ impl Interval {
     }
 
     /// The period between ticks.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::interval;
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let ticks = interval(Duration::from_millis(250));
+    ///     assert_eq!(ticks.period(), Duration::from_millis(250));
+    /// });
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }

@@ -33,6 +33,17 @@ impl Instant {
     }
 
     /// Time since this instant, on the same clock as [`Instant::now`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(2)).await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(2));
+    /// });
+    /// ```
     pub fn elapsed(&self) -> Duration {
         Instant::now().saturating_duration_since(*self)
     }

@@ -54,6 +54,19 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Waits until `deadline` on the running executor's clock. A deadline in the
 /// past completes at the first poll.
 ///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::{sleep_until, Instant};
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let start = Instant::now();
+///     sleep_until(start + Duration::from_secs(5)).await;
+///     assert_eq!(Instant::now(), start + Duration::from_secs(5));
+///     sleep_until(start).await; // in the past: done at once
+///     assert_eq!(Instant::now(), start + Duration::from_secs(5));
+/// });
+/// ```
+///
 /// # Panics
 ///
 /// When polled (not when created) with no busy-chef executor running.
@@ -61,7 +74,20 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline)
 }
 
-/// The future returned by [`sleep`] and [`sleep_until`].
+/// The future returned by [`sleep`] and [`sleep_until`]. It is `Unpin`, so
+/// `(&mut sleep).await` waits without giving the `Sleep` up.
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::{sleep, Sleep};
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let mut toast: Sleep = sleep(Duration::from_secs(2));
+///     assert!(!toast.is_elapsed());
+///     (&mut toast).await;
+///     assert!(toast.is_elapsed());
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
@@ -86,17 +112,53 @@ impl Sleep {
     }
 
     /// When this sleep completes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let nap = sleep(Duration::from_millis(250)); // the clock is read now
+    ///     assert_eq!(nap.deadline(), Instant::now() + Duration::from_millis(250));
+    /// });
+    /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
 
-    /// Has the deadline passed (on the running executor's clock)?
+    /// Has the deadline passed (on the running executor's clock)? Asks the
+    /// clock, so it is true even for a `Sleep` that was never polled.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::sleep;
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let nap = sleep(Duration::from_secs(1));
+    ///     assert!(!nap.is_elapsed());
+    ///     sleep(Duration::from_secs(2)).await; // another sleep passes the time
+    ///     assert!(nap.is_elapsed());
+    /// });
+    /// ```
     pub fn is_elapsed(&self) -> bool {
         Instant::now() >= self.deadline
     }
 
     /// Moves the deadline (earlier or later); the timer is re-registered at
     /// the next poll.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let start = Instant::now();
+    ///     let mut nap = sleep(Duration::from_secs(10));
+    ///     nap.reset(start + Duration::from_secs(1));
+    ///     nap.await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(1));
+    /// });
+    /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.cancel_timer();
         self.deadline = deadline;

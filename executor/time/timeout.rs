@@ -40,7 +40,20 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
-/// The future returned by [`timeout`].
+/// The future returned by [`timeout`]. Time starts when it is created, not
+/// when it is first polled.
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::{sleep, timeout, Instant, Timeout};
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let start = Instant::now();
+///     let slow: Timeout<_> = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5)));
+///     assert!(slow.await.is_err());
+///     assert_eq!(start.elapsed(), Duration::from_secs(1), "gave up after 1 s, not 5");
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Timeout<F> {
@@ -50,11 +63,34 @@ pub struct Timeout<F> {
 
 impl<F> Timeout<F> {
     /// The inner future.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, timeout, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let limited = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5)));
+    ///     let inner = limited.get_ref();
+    ///     assert_eq!(inner.deadline(), Instant::now() + Duration::from_secs(5));
+    /// });
+    /// ```
     pub fn get_ref(&self) -> &F {
         &self.future
     }
 
-    /// Gives up waiting and returns the inner future.
+    /// Drops the time limit and returns the inner future.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::{sleep, timeout, Instant};
+    ///
+    /// busy_chef::Executor::simulated().block_on(async {
+    ///     let start = Instant::now();
+    ///     let limited = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5)));
+    ///     limited.into_inner().await; // no limit any more: the whole 5 s
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(5));
+    /// });
+    /// ```
     pub fn into_inner(self) -> F {
         self.future
     }
@@ -87,6 +123,18 @@ impl<F: Future> Future for Timeout<F> {
 // ANCHOR_END: timeout_poll
 
 /// The error of a [`timeout`] whose time ran out.
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::time::{sleep, timeout, Elapsed};
+///
+/// busy_chef::Executor::simulated().block_on(async {
+///     let late: Elapsed = timeout(Duration::from_secs(1), sleep(Duration::from_secs(2)))
+///         .await
+///         .unwrap_err();
+///     assert_eq!(late.to_string(), "deadline has elapsed");
+/// });
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed(());
 

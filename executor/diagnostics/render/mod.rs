@@ -1,5 +1,5 @@
-//! Drawing a [`Trace`]: a terminal timeline, an SVG picture, Chrome
-//! trace-event JSON. Pure functions of the recorded events.
+//! Drawing a [`Trace`](crate::trace::Trace): a terminal timeline, an SVG
+//! picture, Chrome trace-event JSON. Pure functions of the recorded events.
 
 mod chrome;
 mod svg;

@@ -291,6 +291,23 @@ pub(crate) fn nice_step(span: Duration, columns: u32) -> Duration {
 /// down, `┤` fired, `✕` cancelled (its `Sleep` was dropped), `…` still
 /// waiting when the trace ended; a timer registered after its deadline is a
 /// lone `┤` labelled `sleep, 20 ms overdue`.
+///
+/// ```
+/// use std::time::Duration;
+/// use busy_chef::{time::sleep, trace::Timeline};
+///
+/// let exec = busy_chef::Executor::simulated();
+/// exec.enable_trace();
+/// exec.block_on(async {
+///     busy_chef::spawn_named("eggs", sleep(Duration::from_secs(2))).await.unwrap();
+/// });
+/// let trace = exec.take_trace();
+/// let timeline: Timeline = trace.timeline();
+/// let text = timeline.to_string();
+/// let timer = text.lines().find(|line| line.trim_start().starts_with("sleep 2 s")).unwrap();
+/// assert!(timer.ends_with("═┤"), "counting down, then fired: {timer}");
+/// assert!(text.contains("█ polled  · waiting"), "a legend under the rows");
+/// ```
 pub struct Timeline<'a> {
     trace: &'a Trace,
     columns: u32,
@@ -306,7 +323,19 @@ impl<'a> Timeline<'a> {
         }
     }
 
-    /// The number of columns for the time (60 by default).
+    /// The number of columns for the time (60 by default, at least 10).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::sleep;
+    ///
+    /// let exec = busy_chef::Executor::simulated();
+    /// exec.enable_trace();
+    /// exec.block_on(async { sleep(Duration::from_secs(2)).await });
+    /// let trace = exec.take_trace();
+    /// assert!(trace.timeline().to_string().contains("(1 column = 50 ms)"));
+    /// assert!(trace.timeline().width(20).to_string().contains("(1 column = 200 ms)"));
+    /// ```
     pub fn width(mut self, columns: u32) -> Self {
         self.columns = columns.max(10);
         self
@@ -314,6 +343,20 @@ impl<'a> Timeline<'a> {
 
     /// Draw at least this much time, so that several timelines drawn with
     /// the same span share one scale and can be compared at a glance.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::sleep;
+    ///
+    /// let exec = busy_chef::Executor::simulated();
+    /// exec.enable_trace();
+    /// exec.block_on(async { sleep(Duration::from_secs(2)).await });
+    /// let trace = exec.take_trace();
+    /// let axis = |text: String| text.lines().next().unwrap().trim_end().to_string();
+    /// assert!(axis(trace.timeline().to_string()).ends_with(" 2 s"));
+    /// let wide = trace.timeline().span(Duration::from_secs(10)).to_string();
+    /// assert!(axis(wide).ends_with(" 10 s"), "the axis runs to 10 s");
+    /// ```
     pub fn span(mut self, span: Duration) -> Self {
         self.span = span;
         self
