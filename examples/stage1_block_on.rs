@@ -5,7 +5,7 @@
 //! trait, leaves a note and unparks the thread. **What came before:** a loop
 //! that polls as fast as it can, and burns a CPU core while it waits.
 //!
-//! Book chapter: *Build it yourself, 1* (`book/src/stage1-block-on.md`).
+//! Book chapter: *Stage 1: `block_on` with a parking waker* (`book/src/stage1-block-on.md`).
 //!
 //! ```text
 //! cargo run --example stage1_block_on

@@ -7,7 +7,7 @@
 //! **What stage 1 could not do:** start a future that runs on its own while
 //! the code that started it carries on, or has already returned.
 //!
-//! Book chapter: *Build it yourself, 2* (`book/src/stage2-spawn.md`).
+//! Book chapter: *Stage 2: many tasks* (`book/src/stage2-spawn.md`).
 //!
 //! ```text
 //! cargo run --example stage2_spawn

@@ -2,13 +2,14 @@
 //!
 //! **The one idea:** make the waker from a `RawWakerVTable` instead of `Wake`,
 //! so that its pointer can be the task itself: one `Arc` holds the future
-//! and what its wakers need, and no table is left. `Wake` cannot do that,
-//! since the future need not be `Send`, so the task is not `Send + Sync`.
+//! and what its wakers need, and no table is left. `Wake` cannot do that: it
+//! wants data that is `Send + Sync`, and a task whose future need not be
+//! `Send` is neither.
 //! **What stage 2 could not do:** free a task that nothing can wake any more.
 //! Its table kept every unfinished task; here, each waker is a counted
 //! reference to its task, and the last one to go takes the task with it.
 //!
-//! Book chapter: *Build it yourself, 3* (`book/src/stage3-vtable.md`).
+//! Book chapter: *Stage 3: the waker, by hand* (`book/src/stage3-vtable.md`).
 //!
 //! ```text
 //! cargo run --example stage3_vtable

@@ -7,7 +7,7 @@
 //! **What stage 3 could not do:** let another thread wake a task. It could
 //! wake `block_on`'s own future, but a task's wake from elsewhere panicked.
 //!
-//! Book chapter: *Build it yourself, 4* (`book/src/stage4-channel.md`).
+//! Book chapter: *Stage 4: wakes from other threads* (`book/src/stage4-channel.md`).
 //!
 //! ```text
 //! cargo run --example stage4_channel

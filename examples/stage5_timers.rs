@@ -7,7 +7,7 @@
 //! **What stage 4 could not do:** wait for time. A sleep needed a thread of
 //! its own, sleeping for real: a thousand sleeps, a thousand threads.
 //!
-//! Book chapter: *Build it yourself, 5* (`book/src/stage5-timers.md`).
+//! Book chapter: *Stage 5: timers* (`book/src/stage5-timers.md`).
 //!
 //! ```text
 //! cargo run --example stage5_timers -- --simulated
@@ -268,16 +268,11 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// The course's download, on this executor's timers.
 async fn download_file(name: &str, seconds: u64) {
-    println!(
-        "[{:>5.3} s] Starting download of {name}...",
-        now().as_secs_f64()
-    );
+    println!("Starting download of {name}...");
     sleep(Duration::from_secs(seconds)).await;
-    println!(
-        "[{:>5.3} s] Finished download of {name}!",
-        now().as_secs_f64()
-    );
+    println!("Finished download of {name}!");
 }
 
 fn main() {
@@ -285,6 +280,7 @@ fn main() {
         simulate_time();
     }
     block_on(async {
+        println!("Main Started!");
         let (done, finished) = async_channel::unbounded();
         for (name, seconds) in [("File 1", 2), ("File 2", 1)] {
             let done = done.clone();
@@ -296,6 +292,7 @@ fn main() {
         for _ in 0..2 {
             finished.recv().await.unwrap();
         }
+        println!("Main Finished!");
     });
     println!("Took {:.3} s on the executor's clock", now().as_secs_f64());
 }
