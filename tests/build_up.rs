@@ -109,6 +109,21 @@ fn stage_2_runs_a_spawned_task_while_its_spawner_carries_on() {
     // ANCHOR_END: ping_pong_runs
     assert_eq!(stage1, None, "stage 1 cannot do this");
     assert_eq!(stage2.as_deref(), Some("pong"));
+    // Stage 1 can, when main awaits the ponger together with its own part.
+    let joined = on_a_new_thread(PATIENCE, || {
+        let (ping, pinged) = async_channel::bounded(1);
+        let (pong, ponged) = async_channel::bounded(1);
+        let ponger = async move {
+            let ball: &str = pinged.recv().await.unwrap();
+            pong.send(ball.replace('i', "o")).await.unwrap();
+        };
+        let main = async move {
+            ping.send("ping").await.unwrap();
+            ponged.recv().await.unwrap()
+        };
+        stage1::block_on(futures_lite::future::zip(ponger, main)).1
+    });
+    assert_eq!(joined.as_deref(), Some("pong"));
     let report = format!(
         "stage 1, block_on for spawn: {}\nstage 2, spawn:              main got {:?}\n",
         still_waiting(),
@@ -232,7 +247,10 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 #[test]
 fn stage_4_lets_another_thread_wake_a_task() {
+    // Stage 2 refuses too (the spawn exercise relies on that), with the same message.
+    let stage2 = on_a_new_thread(PATIENCE, || woken_from_another_thread!(stage2)).unwrap();
     let stage3 = on_a_new_thread(PATIENCE, || woken_from_another_thread!(stage3)).unwrap();
+    assert_eq!(stage2, stage3);
     let stage4 = on_a_new_thread(PATIENCE, || woken_from_another_thread!(stage4)).unwrap();
     let (attempt, finished) = &stage3;
     let refusal = attempt.as_ref().expect_err("stage 3 refuses the wake");
