@@ -68,7 +68,7 @@ impl Wake for ThreadWaker {
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()>>>;
 
-/// A spawned future, and all its wakers need, in one allocation. An `Arc`:
+/// A spawned future, and all its wakers need, behind one pointer. An `Arc`:
 /// std lets any thread clone or drop a waker, so the count must be atomic.
 struct Task {
     thread: Thread,
