@@ -12,7 +12,7 @@
 //! ```
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -65,22 +65,35 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// Toasts on a thread of its own, started by the first poll. The thread's
-/// `send` calls our waker, from that thread.
-async fn toaster(ms: u64) -> &'static str {
-    let (pop, popped) = async_channel::bounded(1);
-    thread::spawn(move || {
-        thread::sleep(Duration::from_millis(ms));
-        pop.send_blocking("toast")
-    });
-    popped.recv().await.unwrap()
+/// Toasts on a thread of its own, started by the first poll (which is
+/// `Pending`). The thread sets `done`, then calls our waker, from there.
+struct Toaster(Option<Arc<AtomicBool>>);
+
+impl Future for Toaster {
+    type Output = &'static str;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'static str> {
+        match &self.0 {
+            Some(done) if done.load(Ordering::Acquire) => return Poll::Ready("toast"),
+            Some(_) => return Poll::Pending, // the thread has a waker for us
+            None => {}
+        }
+        let (done, waker) = (Arc::new(AtomicBool::new(false)), cx.waker().clone());
+        self.0 = Some(done.clone());
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(50));
+            done.store(true, Ordering::Release);
+            waker.wake();
+        });
+        Poll::Pending
+    }
 }
 
 fn main() {
-    let (mut toast, mut polls) = (pin!(toaster(50)), 0);
+    let (mut toaster, mut polls) = (Toaster(None), 0);
     let toast = block_on(std::future::poll_fn(|cx| {
         polls += 1;
-        toast.as_mut().poll(cx)
+        Pin::new(&mut toaster).poll(cx)
     }));
     println!("block_on returned {toast:?} after {polls} polls");
 }

@@ -193,21 +193,34 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// Toasts on a thread of its own, started by the first poll. The thread's
-/// `send` calls our waker, from that thread.
-async fn toaster(ms: u64) -> &'static str {
-    let (pop, popped) = async_channel::bounded(1);
-    thread::spawn(move || {
-        thread::sleep(Duration::from_millis(ms));
-        pop.send_blocking("toast")
-    });
-    popped.recv().await.unwrap()
+/// Toasts on a thread of its own, started by the first poll (which is
+/// `Pending`). The thread sets `done`, then calls our waker, from there.
+struct Toaster(Option<Arc<AtomicBool>>);
+
+impl Future for Toaster {
+    type Output = &'static str;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'static str> {
+        match &self.0 {
+            Some(done) if done.load(Ordering::Acquire) => return Poll::Ready("toast"),
+            Some(_) => return Poll::Pending, // the thread has a waker for us
+            None => {}
+        }
+        let (done, waker) = (Arc::new(AtomicBool::new(false)), cx.waker().clone());
+        self.0 = Some(done.clone());
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(50));
+            done.store(true, Ordering::Release);
+            waker.wake();
+        });
+        Poll::Pending
+    }
 }
 
 fn main() {
     let toast = block_on(async {
         let (pop, popped) = async_channel::bounded(1);
-        spawn(async move { pop.send(toaster(50).await).await.unwrap() });
+        spawn(async move { pop.send(Toaster(None).await).await.unwrap() });
         println!("main: spawned a task that waits for the toaster");
         popped.recv().await.unwrap()
     });
