@@ -18,7 +18,7 @@
 //! with `book/src/generated/stage*.txt`. `BUSY_CHEF_BLESS=1 cargo test --test
 //! build_up` rewrites all these files.
 
-mod common;
+mod book_support;
 
 #[path = "../examples/stage1_block_on.rs"]
 #[allow(dead_code, reason = "only the executor is used here, not the demo")]
@@ -45,7 +45,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use common::{check_or_bless, run_example};
+use book_support::{check_or_bless, run_example};
 
 /// How long to wait before calling a scenario stuck. Only ever the answer
 /// for a stage that cannot do it: one that can finishes in microseconds, and
