@@ -479,7 +479,15 @@ fn pin_example() {
 
 /// Each exercise is `examples/exercise_<name>.rs`, its reference solution
 /// `examples/solution_<name>.rs`; both end with the same checks in `main`.
-const EXERCISES: [&str; 5] = ["countdown", "forgetful", "select", "heap_timer", "desugar"];
+const EXERCISES: [&str; 7] = [
+    "countdown",
+    "forgetful",
+    "select",
+    "heap_timer",
+    "desugar",
+    "spawn",
+    "fair_timers",
+];
 
 #[test]
 fn exercise_solutions_pass_their_checks() {
