@@ -26,9 +26,18 @@
 //!   (mdbook silently includes nothing for a missing anchor). Line-number
 //!   ranges are refused: they go stale without anyone noticing.
 //! * [`internal_links_resolve`]: every relative link (`](x.md)`,
-//!   `](x.md#heading)`, `](../../executor/waker.rs)`, `](#heading)`) points at
+//!   `](x.md#heading)`, `](code/executor/lib.rs)`, `](#heading)`) points at
 //!   a file that exists, and a `#fragment` into a chapter at one of its
-//!   headings.
+//!   headings. No link may leave `book/src`: a served book has nothing
+//!   outside its own folder, so such a link would 404 in the browser. Files
+//!   of the repository are linked through `book/src/code/`, whose entries
+//!   are symbolic links to the repository's folders (`code/executor` →
+//!   `executor/`, `code/book/gdb` → `book/gdb/`, ...): mdbook copies what
+//!   they point at into the built book, so `code/executor/lib.rs` works in
+//!   the source tree, in `mdbook serve` and in the built folder alike.
+//! * [`book_builds_with_mdbook`] also reads the built HTML: every relative
+//!   `href` and `src` of every page must name a file of the build (and a
+//!   `#fragment`, an `id` in that page). That is what a reader clicks.
 //! * The `generated_*` tests run the examples the book shows and compare what
 //!   they print with `book/src/generated/*.txt`, which the chapters include.
 //!   `BUSY_CHEF_BLESS=1 cargo test --test book` rewrites those files.
@@ -63,6 +72,11 @@ fn markdown_files() -> Vec<PathBuf> {
             .collect();
         entries.sort();
         for path in entries {
+            // `code/` holds links to the repository's folders for the built
+            // book (see the module docs), not chapters.
+            if path == book_src().join("code") {
+                continue;
+            }
             if path.is_dir() {
                 walk(&path, out);
             } else if path.extension().is_some_and(|ext| ext == "md") {
@@ -246,12 +260,12 @@ fn book_builds_with_mdbook() {
             panic!(
                 "CI is set but `mdbook` was not found (PATH, ~/.cargo/bin, $MDBOOK): \
                  the book must be built in CI. Install it with \
-                 `cargo install mdbook --locked --no-default-features --features search`."
+                 `cargo install mdbook --locked`."
             );
         }
         eprintln!(
             "note: SKIPPED building the book: `mdbook` is not installed. Install it with \
-             `cargo install mdbook --locked --no-default-features --features search` \
+             `cargo install mdbook --locked` \
              (in CI, where `CI` is set, this test fails instead of skipping)."
         );
         return;
@@ -266,6 +280,11 @@ fn book_builds_with_mdbook() {
         .env_remove("RUST_LOG")
         .output()
         .unwrap_or_else(|e| panic!("could not run {}: {e}", mdbook.display()));
+    let broken = if output.status.success() {
+        built_link_problems(&out)
+    } else {
+        Vec::new()
+    };
     let _ = std::fs::remove_dir_all(&out);
     let log = format!(
         "{}{}",
@@ -287,6 +306,181 @@ fn book_builds_with_mdbook() {
         "mdbook build printed errors or warnings:\n{}",
         complaints.join("\n")
     );
+    assert!(
+        broken.is_empty(),
+        "the built book has links that lead nowhere (what a reader would click):\n{}",
+        broken.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Links in the built HTML
+// ---------------------------------------------------------------------------
+
+/// Every relative `href` and `src` in the built book's pages that does not
+/// lead to a file of the build, or to an `id` in the page it names. One
+/// message per broken link.
+fn built_link_problems(out: &Path) -> Vec<String> {
+    fn pages(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            if entry.is_dir() {
+                pages(&entry, found);
+            } else if entry.extension().is_some_and(|e| e == "html") {
+                found.push(entry);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    pages(out, &mut found);
+    found.sort();
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for page in &found {
+        let html = std::fs::read_to_string(page).unwrap();
+        let name = page.strip_prefix(out).unwrap().display().to_string();
+        // mdbook's 404 page says `<base href="/">`: its links start at the
+        // root of the book, wherever it is shown.
+        let base = match html_attributes(&html, "base", "href").first() {
+            Some(base) if base.starts_with('/') => out.to_path_buf(),
+            _ => page.parent().unwrap().to_path_buf(),
+        };
+        for target in html_link_targets(&html) {
+            let external = target.contains("://")
+                || target.starts_with("//")
+                || ["mailto:", "javascript:", "data:", "tel:"]
+                    .iter()
+                    .any(|s| target.starts_with(s));
+            if external || target.is_empty() {
+                continue;
+            }
+            count += 1;
+            let (path, fragment) = match target.split_once('#') {
+                Some((p, f)) => (p, Some(f)),
+                None => (target.as_str(), None),
+            };
+            let path = path.split('?').next().unwrap();
+            let destination = if path.is_empty() {
+                page.clone()
+            } else if let Some(rooted) = path.strip_prefix('/') {
+                out.join(rooted)
+            } else {
+                base.join(path)
+            };
+            let Some(destination) = normalize_within(out, &destination) else {
+                problems.push(format!("{name}: `{target}` leads out of the book"));
+                continue;
+            };
+            let destination = if destination.is_dir() {
+                destination.join("index.html")
+            } else {
+                destination
+            };
+            if !destination.is_file() {
+                problems.push(format!("{name}: `{target}`: no such file in the build"));
+                continue;
+            }
+            let Some(fragment) = fragment.filter(|f| !f.is_empty()) else {
+                continue;
+            };
+            if destination.extension().is_some_and(|e| e == "html") {
+                let text = std::fs::read_to_string(&destination).unwrap();
+                let ids = html_attributes(&text, "", "id");
+                if !ids.iter().any(|id| id == fragment) {
+                    problems.push(format!("{name}: `{target}`: no element with id `{fragment}`"));
+                }
+            }
+        }
+    }
+    if count == 0 {
+        problems.push("found no links at all in the built book: is the reader broken?".into());
+    }
+    problems
+}
+
+/// `path` with its `.` and `..` steps resolved lexically (the way a browser
+/// resolves a URL, not through symbolic links); `None` if it leaves `root`.
+fn normalize_within(root: &Path, path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let inside = path.strip_prefix(root).ok()?;
+    let mut kept: Vec<&std::ffi::OsStr> = Vec::new();
+    for part in inside.components() {
+        match part {
+            Component::Normal(name) => kept.push(name),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                kept.pop()?;
+            }
+            _ => return None,
+        }
+    }
+    Some(kept.iter().fold(root.to_path_buf(), |p, name| p.join(name)))
+}
+
+/// The values of `href` and `src` attributes in `html`, `&amp;`-decoded.
+fn html_link_targets(html: &str) -> Vec<String> {
+    let mut targets = html_attributes(html, "", "href");
+    targets.extend(html_attributes(html, "", "src"));
+    targets
+}
+
+/// The values of attribute `attribute` (written `name="value"`) in the tags
+/// named `tag` (any tag if `tag` is empty).
+fn html_attributes(html: &str, tag: &str, attribute: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find('>') else { break };
+        let element = &rest[..close];
+        rest = &rest[close..];
+        let name: String = element
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if name.is_empty() || (!tag.is_empty() && !name.eq_ignore_ascii_case(tag)) {
+            continue;
+        }
+        let needle = format!(" {attribute}=\"");
+        let mut attributes = element;
+        while let Some(at) = attributes
+            .find(&needle)
+            .or_else(|| attributes.find(&needle.replacen(' ', "\n", 1)))
+        {
+            let value = &attributes[at + needle.len()..];
+            let Some(end) = value.find('"') else { break };
+            values.push(value[..end].replace("&amp;", "&"));
+            attributes = &value[end..];
+        }
+    }
+    values
+}
+
+#[test]
+fn the_built_link_check_catches_what_it_should() {
+    let site = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("link-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(site.join("code/executor")).unwrap();
+    std::fs::write(site.join("code/executor/lib.rs"), "").unwrap();
+    std::fs::write(site.join("b.html"), "<h2 id=\"there\">There</h2>").unwrap();
+    let check = |page: &str| {
+        std::fs::write(site.join("a.html"), page).unwrap();
+        built_link_problems(&site)
+            .into_iter()
+            .filter(|p| p.starts_with("a.html"))
+            .count()
+    };
+    let fine = "<a href=\"b.html#there\">b</a> <a href=\"code/executor/lib.rs\">x</a> \
+                <img src=\"b.html\"> <a href=\"https://example.com/x\">e</a> \
+                <a id=\"here\" href=\"#here\">h</a>";
+    assert_eq!(check(fine), 0);
+    assert_eq!(check("<a href=\"c.html\">missing page</a>"), 1);
+    assert_eq!(check("<a href=\"b.html#nowhere\">missing id</a>"), 1);
+    assert_eq!(check("<a href=\"#nowhere\">missing id here</a>"), 1);
+    assert_eq!(check("<img src=\"generated/x.svg\">"), 1);
+    // The old way to link the repository's files: out of the book.
+    assert_eq!(check("<a href=\"../../executor/lib.rs\">up</a>"), 1);
+    let _ = std::fs::remove_dir_all(&site);
 }
 
 // ---------------------------------------------------------------------------
@@ -587,6 +781,15 @@ fn internal_links_resolve() {
                 } else {
                     file.parent().unwrap().join(path)
                 };
+                if normalize_within(&book_src(), &destination).is_none() {
+                    problems.push(format!(
+                        "{where_}: link to `{target}` leaves book/src: a served book has \
+                         nothing outside its folder, so the link would 404. Link the \
+                         repository's files through book/src/code/ (`code/executor/lib.rs`, \
+                         `code/book/gdb/gather.gdb`: paths from the repository's root)"
+                    ));
+                    continue;
+                }
                 if !destination.exists() {
                     problems.push(format!("{where_}: link to `{target}`: no such file"));
                     continue;
