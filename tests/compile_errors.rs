@@ -16,12 +16,12 @@
 //! [`busy_chef_spawn_asks_no_more_than_spawn_local`] checks, at compile time,
 //! that busy-chef's `spawn` really accepts everything the mirror accepts.
 
-mod common;
+mod book_support;
 
 use std::future::Future;
 use std::process::Command;
 
-use common::{check_or_bless, root};
+use book_support::{check_or_bless, root};
 
 /// Compiles `tests/compile_fail/<name>.rs` with rustc, which must fail;
 /// returns its error output, tidied for the book.

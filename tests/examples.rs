@@ -66,7 +66,12 @@ fn chef_gather_and_desugared_print_the_same_on_the_real_clock_as_on_the_simulate
     // 2 s, side by side; each runs once.
     std::thread::scope(|scope| {
         let real: Vec<_> = ["chef", "gather", "desugared"]
-            .map(|name| (name, scope.spawn(move || book_support::run_example(name, &[]))))
+            .map(|name| {
+                (
+                    name,
+                    scope.spawn(move || book_support::run_example(name, &[])),
+                )
+            })
             .into_iter()
             .collect();
         for (name, real) in real {

@@ -36,11 +36,11 @@
 
 #![cfg(target_os = "linux")]
 
-mod common;
+mod book_support;
 
 use std::process::Command;
 
-use common::{check_or_bless, example_binary, root};
+use book_support::{check_or_bless, example_binary, root};
 
 const FIGURE: &str = "book/src/generated/threads_vs_tasks.txt";
 const COMMAND: &str = "$ cargo run --example threads_vs_tasks\n";

@@ -29,12 +29,14 @@
 
 use std::fmt;
 
+// ANCHOR: key
 /// Names one entry of a [`Slab`]: its slot and the slot's generation.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
     slot: u32,
     generation: u32,
 }
+// ANCHOR_END: key
 
 impl Key {
     /// The slot number (its index in the slab).
@@ -162,6 +164,7 @@ impl<T> Slab<T> {
         Some(value)
     }
 
+    // ANCHOR: lend
     /// Takes the value out for a while: the slot stays reserved, and lends
     /// nothing else, until [`end_loan`](Self::end_loan).
     pub fn lend(&mut self, key: Key) -> Option<T> {
@@ -201,6 +204,7 @@ impl<T> Slab<T> {
             None => drop(self.vacate(key)),
         }
     }
+    // ANCHOR_END: lend
 
     /// Empties a live slot (occupied or lent) and bumps its generation.
     fn vacate(&mut self, key: Key) -> Entry<T> {

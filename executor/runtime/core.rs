@@ -26,6 +26,7 @@ use crate::diagnostics::trace::Ending;
 use super::scheduler::{Inbox, RunQueue};
 use super::timers::Timers;
 
+// ANCHOR: core
 /// Everything the executor owns. Shared (by `Rc`) with the thread-local
 /// record of the running executor, and weakly with `Sleep`s.
 pub(crate) struct Core {
@@ -49,6 +50,7 @@ pub(crate) enum Entry {
     /// its waker works the same way.
     BlockOn,
 }
+// ANCHOR_END: core
 
 /// What the executor knows of a spawned task, whatever its future's type
 /// (`task/mod.rs` implements it).

@@ -40,6 +40,7 @@
 use std::fmt;
 use std::sync::atomic::{fence, AtomicBool, AtomicU8, Ordering};
 
+// ANCHOR: flags
 /// The flags other than `queued` (executor thread only).
 mod flags {
     /// A `JoinHandle` exists. While set, the output is kept for it; once
@@ -59,6 +60,7 @@ mod flags {
     /// DONE; cleared when the handle takes the output or is dropped.
     pub const OUTPUT: u8 = 1 << 4;
 }
+// ANCHOR_END: flags
 
 /// A task's flags. See the module docs.
 pub(crate) struct State {
