@@ -34,7 +34,7 @@
 //! | 1 | `base/` | task ids, the clock and its `Instant`, small helpers | *`sleep`* |
 //! | 2 | `diagnostics/` | traces, their pictures, the warnings (the runtime calls its hooks) | *Seeing it* |
 //! | 3 | `runtime/` | **the reading path**: timers, the run queue, `Core`, `JoinHandle`, the task, the loop | *A waker by hand* to *The executor loop* |
-//! | 4 | `time/`, `combinators/`, `blocking.rs`, `inspect.rs` | `sleep` and friends, `join`, `spawn_blocking`, tracing switches | |
+//! | 4 | `spawn.rs`, `spill.rs`, `time/`, `combinators/`, `blocking.rs`, `inspect.rs` | the ways to spawn, big futures to the heap, `sleep` and friends, `join`, `spawn_blocking`, tracing switches | |
 //!
 //! `tests/architecture.rs` checks the layering (no import goes up, no
 //! cycle), where `unsafe` may appear, and the size of the reading path.
@@ -58,16 +58,20 @@ mod combinators;
 mod diagnostics;
 mod inspect;
 mod runtime;
+mod spawn;
+mod spill;
 pub mod time;
 
 pub use base::id::TaskId;
+pub use base::join_error::JoinError;
 pub use blocking::spawn_blocking;
 pub use combinators::join::{join, join_all, Join, JoinAll};
 pub use combinators::yield_now::{yield_now, YieldNow};
 pub use diagnostics::trace;
-pub use runtime::join_handle::{JoinError, JoinHandle};
+pub use runtime::join_handle::JoinHandle;
 pub use runtime::task::TaskName;
-pub use runtime::{block_on, spawn, spawn_named, Executor};
+pub use runtime::{block_on, Executor};
+pub use spawn::{spawn, spawn_named};
 
 /// Internals exposed for the book, the benchmarks and the data-structure tests.
 /// Not a stable API.
@@ -75,7 +79,7 @@ pub use runtime::{block_on, spawn, spawn_named, Executor};
 pub mod internals {
     pub use crate::collections::slab::{Key, Slab};
     pub use crate::collections::wheel::{
-        Expiration, InsertError, Place, Tick, TimerKey, Wheel, LEVELS, MAX_SPAN,
+        Expiration, InsertError, Tick, TimerKey, Wheel, LEVELS, MAX_SPAN,
     };
 }
 

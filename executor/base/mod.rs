@@ -1,11 +1,12 @@
 //! The small types every other layer names: task ids, the clock and its
-//! `Instant`, a poison-tolerant lock, caught panics, a kept waker.
+//! `Instant`, `JoinError`, a poison-tolerant lock, caught panics, a kept waker.
 //!
 //! Layer 1: imports only `collections` (for the timer wheel's `Tick`).
 
 pub mod clock;
 pub mod id;
 pub mod instant;
+pub mod join_error;
 pub mod lock;
 pub mod panic;
 pub mod waker_slot;

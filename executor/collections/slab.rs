@@ -82,12 +82,6 @@ pub struct Slab<T> {
     len: usize,
 }
 
-impl<T> Default for Slab<T> {
-    fn default() -> Self {
-        Slab::new()
-    }
-}
-
 impl<T> Slab<T> {
     /// An empty slab.
     pub const fn new() -> Self {
@@ -99,6 +93,7 @@ impl<T> Slab<T> {
     }
 
     /// The key that the next [`insert`](Self::insert) will return.
+    #[inline]
     pub fn next_key(&self) -> Key {
         match self.entries.get(self.first_vacant as usize) {
             Some(Entry::Vacant { generation, .. }) => Key {
@@ -116,6 +111,7 @@ impl<T> Slab<T> {
     }
 
     /// Stores `value` and returns its key.
+    #[inline]
     pub fn insert(&mut self, value: T) -> Key {
         let key = self.next_key();
         if key.slot as usize == self.entries.len() {
@@ -139,6 +135,7 @@ impl<T> Slab<T> {
     }
 
     /// The value under `key`, unless the key is stale (or the value is lent).
+    #[inline]
     pub fn get(&self, key: Key) -> Option<&T> {
         match self.entries.get(key.slot as usize)? {
             Entry::Occupied { generation, value } if *generation == key.generation => Some(value),
@@ -147,6 +144,7 @@ impl<T> Slab<T> {
     }
 
     /// Like [`get`](Self::get), for changing the value.
+    #[inline]
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         match self.entries.get_mut(key.slot as usize)? {
             Entry::Occupied { generation, value } if *generation == key.generation => Some(value),
@@ -156,6 +154,7 @@ impl<T> Slab<T> {
 
     /// Takes the value out, unless the key is stale. The slot becomes
     /// vacant, and every key to it stale.
+    #[inline]
     pub fn remove(&mut self, key: Key) -> Option<T> {
         self.get(key)?;
         let Entry::Occupied { value, .. } = self.vacate(key) else {
@@ -167,6 +166,7 @@ impl<T> Slab<T> {
     // ANCHOR: lend
     /// Takes the value out for a while: the slot stays reserved, and lends
     /// nothing else, until [`end_loan`](Self::end_loan).
+    #[inline]
     pub fn lend(&mut self, key: Key) -> Option<T> {
         let entry = self.entries.get_mut(key.slot as usize)?;
         match entry {
@@ -188,6 +188,7 @@ impl<T> Slab<T> {
     /// # Panics
     ///
     /// If `key` is not lent: a loan ends exactly once.
+    #[inline]
     pub fn end_loan(&mut self, key: Key, value: Option<T>) {
         let lent = matches!(
             self.entries.get(key.slot as usize),
@@ -207,6 +208,7 @@ impl<T> Slab<T> {
     // ANCHOR_END: lend
 
     /// Empties a live slot (occupied or lent) and bumps its generation.
+    #[inline]
     fn vacate(&mut self, key: Key) -> Entry<T> {
         let vacant = Entry::Vacant {
             generation: key.generation.wrapping_add(1),
@@ -227,21 +229,12 @@ impl<T> Slab<T> {
         self.len == 0
     }
 
-    /// The stored values and their keys, in slot order (lent ones are out).
-    pub fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter_map(|(slot, entry)| match entry {
-                Entry::Occupied { generation, value } => Some((
-                    Key {
-                        slot: slot as u32,
-                        generation: *generation,
-                    },
-                    value,
-                )),
-                _ => None,
-            })
+    /// The stored values, in slot order (lent ones are out).
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|entry| match entry {
+            Entry::Occupied { value, .. } => Some(value),
+            _ => None,
+        })
     }
 
     /// Empties the slab and returns every stored value, in slot order.

@@ -120,17 +120,10 @@ impl Expiration {
     }
 }
 
-/// Where a timer waits.
+/// Where a timer waits: a slot of a level, or the overflow map.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Place {
-    /// In slot `slot` of level `level`.
-    Wheel {
-        /// The level.
-        level: u8,
-        /// The slot in that level.
-        slot: u8,
-    },
-    /// In the overflow map: more than 2^36 ticks ahead.
+enum Place {
+    Wheel { level: u8, slot: u8 },
     Overflow,
 }
 
@@ -169,12 +162,6 @@ pub struct Wheel {
     overflow: BTreeMap<(Tick, u64), Key>,
     timers: Slab<Entry>,
     next_seq: u64,
-}
-
-impl Default for Wheel {
-    fn default() -> Self {
-        Wheel::new(0)
-    }
 }
 
 impl Wheel {
@@ -226,11 +213,6 @@ impl Wheel {
         });
         self.place(key);
         Ok(key)
-    }
-
-    /// Where the timer `key` waits now, or `None` if the key is stale.
-    pub fn place_of(&self, key: TimerKey) -> Option<Place> {
-        self.timers.get(key).map(|entry| entry.place)
     }
 
     /// Replaces the waker of a waiting timer (a `Sleep` polled by a new task

@@ -1,4 +1,4 @@
-//! The events of a [`Trace`](super::Trace).
+//! A [`Trace`] and its events: what an executor recorded.
 //!
 //! Book chapter: *Seeing it* (`book/src/seeing-it.md`).
 
@@ -6,6 +6,21 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::base::id::TaskId;
+
+/// What an executor recorded: a list of [`Event`]s, oldest first.
+///
+/// Get one with [`Executor::take_trace`](crate::Executor::take_trace); draw it with [`Trace::timeline`],
+/// [`Trace::to_svg`] or [`Trace::to_chrome_json`].
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// When recording started, on the executor's clock (time since the
+    /// executor was created). Pictures start their time axis here.
+    pub start: Duration,
+    /// When the trace was taken: the end of the pictures' time axis.
+    pub end: Duration,
+    /// What happened, oldest first.
+    pub events: Vec<Event>,
+}
 
 /// One thing the executor did, and when (on its own clock, as time since the
 /// executor was created: a simulated executor starts at zero).

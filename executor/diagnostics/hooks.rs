@@ -22,9 +22,8 @@ use crate::base::id::TaskId;
 use crate::base::instant::Instant;
 use crate::collections::wheel::TimerKey;
 
-use super::event::{Ending, PollResult, WakeSource, What};
+use super::event::{Ending, PollResult, Trace, WakeSource, What};
 use super::recorder::{defaults, write_output, Output, Recorder};
-use super::trace::Trace;
 use super::warnings::Warnings;
 
 /// How a poll ended, as the runtime tells it to [`Hooks::poll_finished`].
@@ -143,16 +142,22 @@ impl Hooks {
         self.poll_start.set((std::time::Instant::now(), at));
     }
 
-    /// The poll of `task` (called `name`, if it has one) is over.
+    /// The poll of `task` is over. `name` gives its name, if it has one,
+    /// for a warning (asked only when one is due).
     #[inline]
-    pub(crate) fn poll_finished(&self, task: TaskId, name: Option<&str>, end: PollEnd) {
+    pub(crate) fn poll_finished<'a>(
+        &self,
+        task: TaskId,
+        end: PollEnd,
+        name: impl Fn() -> Option<&'a str>,
+    ) {
         if self.tracing.get() || self.blocking.get().is_some() {
-            self.finish_poll(task, name, end);
+            self.finish_poll(task, end, &|| name().map(str::to_string));
         }
     }
 
     #[inline(never)]
-    fn finish_poll(&self, task: TaskId, name: Option<&str>, end: PollEnd) {
+    fn finish_poll(&self, task: TaskId, end: PollEnd, name: &dyn Fn() -> Option<String>) {
         let (real_start, at) = self.poll_start.get();
         let real = real_start.elapsed();
         if self.tracing.get() {
@@ -180,7 +185,7 @@ impl Hooks {
             }
         }
         if let Some(limit) = self.blocking.get().filter(|&limit| real > limit) {
-            let who = self.describe(task, name);
+            let who = self.describe(task, name().as_deref());
             self.warning(Some(task), Warnings::blocking_poll(&who, real, limit));
         }
     }

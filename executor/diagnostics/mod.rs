@@ -14,9 +14,11 @@
 //! | `hooks.rs` | the only thing the runtime calls |
 //! | `recorder.rs` | the event log, and `BUSY_CHEF_TRACE` |
 //! | `warnings.rs` | the messages for the classic mistakes, printed at most ten times |
+//! | `deadlock.rs` | telling, from facts the runtime hands over, that nothing can wake anything |
 //! | `event.rs`, `trace.rs` | the public [`Trace`](trace::Trace) and its events |
 //! | `render/` | the timeline, the SVG picture, the Chrome JSON |
 
+pub(crate) mod deadlock;
 mod event;
 pub(crate) mod hooks;
 mod recorder;

@@ -12,8 +12,7 @@ use crate::base::clock::Clock;
 use crate::base::instant::Instant;
 use crate::collections::wheel::TimerKey;
 
-use super::event::{Event, What};
-use super::trace::Trace;
+use super::event::{Event, Trace, What};
 
 /// What the environment asks for, read once per process.
 pub(crate) struct Defaults {

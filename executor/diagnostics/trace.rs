@@ -44,23 +44,8 @@
 
 use std::time::Duration;
 
-pub use super::event::{Ending, Event, PollResult, WakeSource, What};
+pub use super::event::{Ending, Event, PollResult, Trace, WakeSource, What};
 pub use super::render::{svg, Timeline};
-
-/// What an executor recorded: a list of [`Event`]s, oldest first.
-///
-/// Get one with [`Executor::take_trace`](crate::Executor::take_trace); draw it with [`Trace::timeline`],
-/// [`Trace::to_svg`] or [`Trace::to_chrome_json`].
-#[derive(Clone, Debug, Default)]
-pub struct Trace {
-    /// When recording started, on the executor's clock (time since the
-    /// executor was created). Pictures start their time axis here.
-    pub start: Duration,
-    /// When the trace was taken: the end of the pictures' time axis.
-    pub end: Duration,
-    /// What happened, oldest first.
-    pub events: Vec<Event>,
-}
 
 impl Trace {
     /// The terminal timeline of this trace. It implements `Display`:

@@ -7,7 +7,7 @@
 //! argument, yet they must reach the executor that runs the task calling
 //! them. `block_on` records its `Core` in a thread-local for as long as it
 //! runs, with a guard ([`enter`]) that puts the previous value back however
-//! `block_on` ends; [`current`] and [`expect_current`] read it. The same
+//! `block_on` ends; [`current`] and [`expect_current`] lend it to a closure. The same
 //! lookup tells a wake which door of the run queue to take ([`schedule`]),
 //! and forbids a `block_on` inside a task, which would freeze the outer
 //! executor, and every task on it, until the inner one finished.
@@ -20,6 +20,7 @@ use std::task::Waker;
 
 use crate::base::id::TaskId;
 use crate::collections::slab::{Key, Slab};
+use crate::diagnostics::deadlock::TaskFacts;
 use crate::diagnostics::hooks::Hooks;
 use crate::diagnostics::trace::Ending;
 
@@ -63,12 +64,9 @@ pub(crate) trait Runnable {
     /// Cancels the task while the executor shuts down: its future is
     /// dropped. Returns the waker of whoever awaits it, to be woken.
     fn shut_down(&self) -> Option<Waker>;
-    /// See `State::is_stranded`; `owners`: the executor's own references,
-    /// not counting the `JoinHandle` (this adds it).
-    fn is_stranded(&self, strong_count: usize, owners: usize) -> bool;
-    /// The data pointer of the waker of whoever awaits this task, if any
-    /// (to tell whose waker it is).
-    fn awaiter_data(&self) -> Option<*const ()>;
+    /// What the deadlock check needs to know (`diagnostics/deadlock.rs`);
+    /// `references`: the task's reference count, read just before.
+    fn facts(&self, references: usize) -> TaskFacts;
 }
 
 /// How a poll of a task went, as the loop needs to know it.
@@ -83,18 +81,6 @@ pub(crate) enum RunOutcome {
     Done { how: Ending, awaiter: Option<Waker> },
 }
 
-impl Core {
-    pub(crate) fn new(run_queue: RunQueue, timers: Timers, hooks: Rc<Hooks>) -> Self {
-        Core {
-            run_queue,
-            tasks: RefCell::new(Slab::new()),
-            timers,
-            hooks,
-            closed: Cell::new(false),
-        }
-    }
-}
-
 // ANCHOR: current
 thread_local! {
     /// The executor whose `block_on` is running on this thread (or that is
@@ -102,27 +88,34 @@ thread_local! {
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
 }
 
-/// The executor running on this thread, if any.
+/// Calls `f` with the executor running on this thread, if any.
 ///
 /// Also safe while the thread exits (a waker dropped by another
 /// thread-local's destructor): then there is none.
-pub(crate) fn current() -> Option<Rc<Core>> {
-    CURRENT
-        .try_with(|current| current.try_borrow().ok()?.clone())
-        .ok()
-        .flatten()
+#[inline]
+pub(crate) fn current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
+    let mut f = Some(f);
+    let found = CURRENT.try_with(|current| {
+        let current = current.try_borrow().ok();
+        (f.take().expect("called once"))(current.as_ref().and_then(|c| c.as_ref()))
+    });
+    match found {
+        Ok(result) => result,
+        Err(_thread_exiting) => (f.take().expect("called once"))(None),
+    }
 }
 
-/// The executor running on this thread, or a panic that says how to get
-/// one. `what` names the caller: "busy_chef::spawn", ...
-pub(crate) fn expect_current(what: &str) -> Rc<Core> {
-    current().unwrap_or_else(|| {
-        panic!(
+/// Calls `f` with the executor running on this thread, or panics saying how
+/// to get one. `what` names the caller: "busy_chef::spawn", ...
+pub(crate) fn expect_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
+    current(|core| match core {
+        Some(core) => f(core),
+        None => panic!(
             "{what} was called with no busy-chef executor running on this thread. \
              Call it from inside a future run by `busy_chef::block_on(...)` or \
              `Executor::block_on(...)` (for example in the `async` block you pass \
              to block_on, or in a task spawned from there)."
-        )
+        ),
     })
 }
 // ANCHOR_END: current
@@ -173,14 +166,15 @@ impl Drop for Enter {
 /// A wake's last step: puts the task's key into its executor's run queue,
 /// through the local door if that executor is running on this thread, else
 /// through the channel.
+#[inline]
 pub(crate) fn schedule(inbox: &Inbox, key: Key, id: TaskId) {
-    match current() {
+    current(|core| match core {
         Some(core) if core.run_queue.owns(inbox) => {
             core.run_queue.push(key);
             core.hooks.woken(id);
         }
         _ => inbox.send(key, id),
-    }
+    })
 }
 // ANCHOR_END: schedule
 
@@ -191,7 +185,7 @@ impl fmt::Debug for Core {
         // Spawned tasks only: not `block_on`'s future, nor a task being polled.
         match self.tasks.try_borrow() {
             Ok(tasks) => {
-                let spawned = tasks.iter().filter(|(_, e)| matches!(e, Entry::Task(_)));
+                let spawned = tasks.iter().filter(|e| matches!(e, Entry::Task(_)));
                 s.field("tasks", &spawned.count())
             }
             Err(_) => s.field("tasks", &"<in use>"),
@@ -200,17 +194,5 @@ impl fmt::Debug for Core {
         s.field("timers", &self.timers);
         s.field("hooks", &*self.hooks);
         s.field("closed", &self.closed.get()).finish()
-    }
-}
-
-impl fmt::Debug for Entry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Entry::Task(task) => match task.name() {
-                Some(name) => write!(f, "{} {name:?}", task.id()),
-                None => write!(f, "{}", task.id()),
-            },
-            Entry::BlockOn => f.write_str("block_on's future"),
-        }
     }
 }

@@ -26,17 +26,18 @@
 //!
 //! The files of the runtime, in reading order: `timers.rs`, `scheduler.rs`,
 //! `core.rs`, `join_handle.rs`, `task/` (`state.rs`, `stage.rs`,
-//! `header.rs`, `mod.rs`), `deadlock.rs`, `spill.rs`, and this one. Each uses only the
-//! ones before it.
+//! `header.rs`, `mod.rs`), `deadlock.rs`, and this one. Each uses only the
+//! ones before it. The public ways to spawn are in `spawn.rs`, above the
+//! runtime.
 
 pub(crate) mod core;
 mod deadlock;
 pub(crate) mod join_handle;
 pub(crate) mod scheduler;
-mod spill;
 pub(crate) mod task;
 pub(crate) mod timers;
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::pin;
@@ -46,7 +47,7 @@ use std::task::{Context, Poll};
 
 use crate::base::clock::Clock;
 use crate::base::id::TaskId;
-use crate::collections::slab::Key;
+use crate::collections::slab::{Key, Slab};
 use crate::diagnostics::hooks::{Hooks, PollEnd};
 use crate::diagnostics::trace::Ending;
 
@@ -120,29 +121,16 @@ impl Executor {
         let clock = Rc::new(clock);
         let hooks = Rc::new(Hooks::new(clock.clone()));
         let timers = Timers::new(clock, hooks.clone());
+        let core = Core {
+            run_queue: RunQueue::new(),
+            tasks: RefCell::new(Slab::new()),
+            timers,
+            hooks,
+            closed: Cell::new(false),
+        };
         Executor {
-            core: Rc::new(Core::new(RunQueue::new(), timers, hooks)),
+            core: Rc::new(core),
         }
-    }
-
-    /// Spawns `future` as a task of this executor. It runs during this
-    /// executor's `block_on` calls (the current one, or the next one).
-    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        spawn_on(&self.core, None, future)
-    }
-
-    /// Like [`spawn`](Self::spawn), with a name: warnings, `Debug` output and
-    /// [traces](crate::trace) show it (an unnamed task is `task-N`).
-    pub fn spawn_named<F>(&self, name: impl Into<TaskName>, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        spawn_on(&self.core, Some(name.into()), future)
     }
 
     /// Runs the executor until `future` completes, and returns its output.
@@ -196,7 +184,7 @@ impl Executor {
                             Poll::Pending => PollEnd::Pending,
                             Poll::Ready(_) => PollEnd::Over(Ending::Completed),
                         };
-                        core.hooks.poll_finished(main.id, None, end);
+                        core.hooks.poll_finished(main.id, end, || None);
                         match poll {
                             Poll::Ready(output) => return output,
                             Poll::Pending => deadlock::check_main_after_poll(&main),
@@ -232,27 +220,10 @@ impl Drop for RemoveOnExit<'_> {
     }
 }
 
-/// Every spawn ends here. Big futures and outputs go to the heap first
-/// (`spill.rs`).
-fn spawn_on<F>(core: &Core, name: Option<TaskName>, future: F) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    match (spill::spills::<F>(), spill::spills::<F::Output>()) {
-        (false, false) => core.spawn(name, future),
-        (true, false) => core.spawn(name, Box::pin(future)),
-        (_, true) => {
-            let boxed = spill::BoxOutput(Box::pin(future));
-            spill::unbox(core.spawn(name, boxed))
-        }
-    }
-}
-
 impl Core {
     // ANCHOR: spawn
     /// ① in `task/state.rs`: make the task, put it in the table, queue it.
-    fn spawn<F>(&self, name: Option<TaskName>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(&self, name: Option<TaskName>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -291,11 +262,11 @@ impl Core {
                 if let Some(awaiter) = awaiter {
                     awaiter.wake();
                 }
-                self.hooks
-                    .poll_finished(id, task.name(), PollEnd::Over(how));
+                let end = PollEnd::Over(how);
+                self.hooks.poll_finished(id, end, || task.name());
             }
             waiting => {
-                self.hooks.poll_finished(id, task.name(), PollEnd::Pending);
+                self.hooks.poll_finished(id, PollEnd::Pending, || task.name());
                 if let RunOutcome::Stranded = waiting {
                     self.hooks.lost_waker(id, task.name()); // nothing can wake it
                 }
@@ -359,67 +330,6 @@ impl Core {
         }
     }
     // ANCHOR_END: park
-}
-
-// ANCHOR: spawn_fn
-/// Spawns `future` onto the executor running on this thread, and returns a
-/// [`JoinHandle`] to await its output.
-///
-/// The task starts running at the executor's next turn, not inside `spawn`.
-/// Dropping the `JoinHandle` detaches the task: it keeps running. The future
-/// must be `'static` (it outlives the caller's stack frame) but need not be
-/// `Send`: it never leaves this thread.
-///
-/// ```
-/// use std::rc::Rc;
-///
-/// busy_chef::Executor::simulated().block_on(async {
-///     let shared = Rc::new(6); // not Send: fine on a single-threaded executor
-///     let task = busy_chef::spawn({
-///         let shared = shared.clone();
-///         async move { *shared * 7 }
-///     });
-///     assert_eq!(task.await.unwrap(), 42);
-/// });
-/// ```
-///
-/// # Panics
-///
-/// If no busy-chef executor is running on this thread (see
-/// [`Executor::spawn`] to spawn from outside).
-pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    spawn_on(
-        &self::core::expect_current("busy_chef::spawn"),
-        None,
-        future,
-    )
-}
-// ANCHOR_END: spawn_fn
-
-/// Like [`spawn`], with a name: warnings, `Debug` output and
-/// [traces](crate::trace) show it (an unnamed task is `task-N`).
-///
-/// ```
-/// busy_chef::Executor::simulated().block_on(async {
-///     let toast = busy_chef::spawn_named("toast", async { "toast" });
-///     assert_eq!(toast.await.unwrap(), "toast");
-/// });
-/// ```
-///
-/// # Panics
-///
-/// If no busy-chef executor is running on this thread.
-pub fn spawn_named<F>(name: impl Into<TaskName>, future: F) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    let core = self::core::expect_current("busy_chef::spawn_named");
-    spawn_on(&core, Some(name.into()), future)
 }
 
 impl Drop for Executor {

@@ -114,36 +114,33 @@ impl RunQueue {
     }
 
     /// Is `inbox` this queue's own door (so a wake may use the local one)?
+    #[inline]
     pub(crate) fn owns(&self, inbox: &Inbox) -> bool {
         std::ptr::eq(&*self.inbox, inbox)
     }
 
     // ANCHOR: local
     /// The local door: this thread only.
+    #[inline]
     pub(crate) fn push(&self, key: Key) {
         self.local.borrow_mut().push_back(key);
     }
 
+    #[inline]
     pub(crate) fn pop(&self) -> Option<Key> {
         self.local.borrow_mut().pop_front()
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.local.borrow().len()
     }
     // ANCHOR_END: local
 
-    /// The keys in the local queue, oldest first (for `Debug`).
-    pub(crate) fn keys(&self) -> Vec<Key> {
-        self.local
-            .try_borrow()
-            .map(|local| local.iter().copied().collect())
-            .unwrap_or_default()
-    }
-
     // ANCHOR: drain
     /// Moves every wake that came through the channel into the local queue,
     /// without blocking; `arrived` is told of each.
+    #[inline]
     pub(crate) fn drain_channel(&self, mut arrived: impl FnMut(Mail)) {
         // No bell, no mail: the common case, one load. A message whose bell
         // we miss here is not lost: its sender rings right after sending, so
@@ -196,6 +193,7 @@ impl RunQueue {
     /// It keeps room for twice what it holds, and never less than
     /// [`KEEP_ROOM`] keys, so a steady workload does not reallocate turn
     /// after turn.
+    #[inline]
     pub(crate) fn trim(&self) {
         let mut local = self.local.borrow_mut();
         if local.capacity() > KEEP_ROOM && local.len() <= local.capacity() / 8 {
@@ -214,7 +212,7 @@ impl RunQueue {
 impl fmt::Debug for RunQueue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunQueue")
-            .field("local", &self.keys())
+            .field("local", &self.local.try_borrow().ok())
             .field("in_channel", &self.receiver.len())
             .finish()
     }

@@ -146,7 +146,7 @@ impl Timers {
     /// dropped with no borrow held; a panic from one is caught and returned
     /// once all are dropped.
     pub(crate) fn clear(&self) -> Option<crate::base::panic::PanicPayload> {
-        let wheel = std::mem::take(&mut *self.wheel.borrow_mut());
+        let wheel = std::mem::replace(&mut *self.wheel.borrow_mut(), Wheel::new(0));
         catch_unwind(AssertUnwindSafe(|| drop(wheel))).err()
     }
 }

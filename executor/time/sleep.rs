@@ -47,7 +47,8 @@ use crate::runtime::timers::Registration;
 /// If no busy-chef executor is running on this thread: the deadline is read
 /// from the executor's clock.
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(expect_current("busy_chef::time::sleep").timers.now() + duration)
+    let now = expect_current("busy_chef::time::sleep", |core| core.timers.now());
+    Sleep::new(now + duration)
 }
 
 /// Waits until `deadline` on the running executor's clock. A deadline in the
@@ -117,22 +118,28 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // `Sleep` holds no self-references, so it is `Unpin`.
         let this = self.get_mut();
-        let core = expect_current("polling a busy_chef::time::Sleep");
-        if let Some(timer) = &this.timer {
-            if std::ptr::eq(timer.core.as_ptr(), Rc::as_ptr(&core)) {
+        expect_current("polling a busy_chef::time::Sleep", |core| this.poll_on(core, cx))
+    }
+}
+
+impl Sleep {
+    /// [`Sleep::poll`], on the executor running on this thread.
+    fn poll_on(&mut self, core: &Rc<Core>, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(timer) = &self.timer {
+            if std::ptr::eq(timer.core.as_ptr(), Rc::as_ptr(core)) {
                 return if core.timers.update(timer.key, cx.waker()) {
                     Poll::Pending // still waiting, now for this poll's waker
                 } else {
-                    this.timer = None;
+                    self.timer = None;
                     Poll::Ready(()) // its timer fired
                 };
             }
-            this.cancel_timer(); // polled by another executor: register anew
+            self.cancel_timer(); // polled by another executor: register anew
         }
-        match core.timers.register(this.deadline, cx.waker()) {
+        match core.timers.register(self.deadline, cx.waker()) {
             Registration::Waiting(key) => {
-                let core = Rc::downgrade(&core);
-                this.timer = Some(Timer { core, key });
+                let core = Rc::downgrade(core);
+                self.timer = Some(Timer { core, key });
                 Poll::Pending
             }
             Registration::Due => Poll::Ready(()),

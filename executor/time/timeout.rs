@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::time::{sleep, Sleep};
+use super::sleep::{sleep, Sleep};
 
 /// Runs `future`, but gives up after `duration` on the executor's clock:
 /// `Ok(output)` if it finished in time, `Err(Elapsed)` if not (and then the

@@ -13,9 +13,8 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::event::{PollResult, WakeSource, What};
 use super::timeline::{human, label_resolution, nice_step, Model, TimerEnd, COLUMNS};
-use super::Trace;
+use crate::diagnostics::event::{PollResult, Trace, WakeSource, What};
 
 fn micros(d: Duration) -> String {
     // Microseconds with a fraction: Perfetto reads floats.

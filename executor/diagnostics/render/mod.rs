@@ -5,9 +5,6 @@ mod chrome;
 mod svg;
 mod timeline;
 
-use super::event;
-use super::trace::Trace;
-
 pub(crate) use chrome::to_chrome_json;
 pub use svg::svg;
 pub use timeline::Timeline;

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::timeline::{human, label_resolution, nice_step, Model, TimerEnd, COLUMNS};
-use super::Trace;
+use crate::diagnostics::event::Trace;
 
 const WIDTH: f64 = 760.0;
 const LABEL: f64 = 150.0;

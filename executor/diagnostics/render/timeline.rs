@@ -37,8 +37,7 @@ use std::time::Duration;
 
 use crate::base::id::TaskId;
 
-use super::event::{Ending, PollResult, What};
-use super::Trace;
+use crate::diagnostics::event::{Ending, PollResult, Trace, What};
 
 /// One task's row, in trace time (zero = the trace's start).
 pub(crate) struct Row {

@@ -47,6 +47,7 @@ use crate::base::id::TaskId;
 use crate::base::panic::drop_caught;
 use crate::base::waker_slot::keep_latest;
 use crate::collections::slab::Key;
+use crate::diagnostics::deadlock::TaskFacts;
 use crate::diagnostics::trace::Ending;
 
 use super::core::{RunOutcome, Runnable};
@@ -106,6 +107,13 @@ impl<F: Future + 'static> Task<F> {
         unsafe { arc.assume_init() }
     }
     // ANCHOR_END: new_in_arc
+
+    /// Can nothing ever wake this task? `references`: its reference count,
+    /// of which the task table holds one (and the handle one, if any).
+    fn is_stranded(&self, references: usize) -> bool {
+        let owners = 1 + usize::from(self.header.state.has_handle());
+        self.header.state.is_stranded(references, owners)
+    }
 
     // ANCHOR: finish
     /// ④ Drops the future, stores or drops the result, and hands back the
@@ -171,12 +179,7 @@ impl<F: Future + 'static> Runnable for Task<F> {
         match self.stage.poll(&self.header.state, &mut cx) {
             // Queued again already (a yield)? Then it is surely not stranded.
             // Else count: the task table holds it (and the handle, if any).
-            Ok(Poll::Pending)
-                if !self.header.state.is_queued()
-                    && self.is_stranded(Arc::strong_count(this), 1) =>
-            {
-                RunOutcome::Stranded
-            }
+            Ok(Poll::Pending) if self.is_stranded(Arc::strong_count(this)) => RunOutcome::Stranded,
             Ok(Poll::Pending) => RunOutcome::Waiting,
             Ok(Poll::Ready(output)) => self.finish(Ok(output), Ending::Completed),
             Err(payload) => {
@@ -198,16 +201,19 @@ impl<F: Future + 'static> Runnable for Task<F> {
         }
     }
 
-    fn is_stranded(&self, strong_count: usize, owners: usize) -> bool {
-        let owners = owners + usize::from(self.header.state.has_handle());
-        self.header.state.is_stranded(strong_count, owners)
-    }
-
-    fn awaiter_data(&self) -> Option<*const ()> {
+    fn facts(&self, references: usize) -> TaskFacts {
         let awaiter = self.awaiter.take();
-        let data = awaiter.as_ref().map(Waker::data);
+        let awaiter_data = awaiter.as_ref().map(Waker::data);
         self.awaiter.set(awaiter);
-        data
+        TaskFacts {
+            id: self.header.id,
+            name: self.name().map(str::to_string),
+            data: std::ptr::from_ref(self).cast(),
+            references,
+            own: 1 + usize::from(self.header.state.has_handle()),
+            queued: self.header.state.is_queued_after_count(),
+            awaiter: awaiter_data,
+        }
     }
 }
 

@@ -113,8 +113,12 @@ pub(crate) enum Abort {
     TooLate,
 }
 
+// Every method is a few instructions, called from the generic `Task<F>`
+// code, which the compiler builds in the crate that spawns: `#[inline]`
+// lets it see through them there.
 impl State {
     /// ① A spawned task: queued, with a `JoinHandle`.
+    #[inline]
     pub(crate) fn new_spawned() -> State {
         State {
             queued: AtomicBool::new(true),
@@ -123,6 +127,7 @@ impl State {
     }
 
     /// `block_on`'s own future: queued, and nothing else applies.
+    #[inline]
     pub(crate) fn new_block_on() -> State {
         State {
             queued: AtomicBool::new(true),
@@ -145,6 +150,7 @@ impl State {
     }
     // ANCHOR_END: wake
 
+    #[inline]
     pub(crate) fn is_queued(&self) -> bool {
         self.queued.load(Ordering::Acquire)
     }
@@ -155,39 +161,51 @@ impl State {
     /// must be read before this call: a clone woken and then dropped on
     /// another thread set `queued` before its drop lowered the count, and
     /// the fence makes that `queued` visible here.
+    #[inline]
     pub(crate) fn is_stranded(&self, strong_count: usize, owners: usize) -> bool {
-        strong_count <= owners && {
-            fence(Ordering::Acquire);
-            !self.is_queued()
-        }
+        strong_count <= owners && !self.is_queued_after_count()
+    }
+
+    /// `queued`, read after the caller read the task's reference count (see
+    /// [`State::is_stranded`]).
+    #[inline]
+    pub(crate) fn is_queued_after_count(&self) -> bool {
+        fence(Ordering::Acquire);
+        self.is_queued()
     }
 
     // ----- executor thread --------------------------------------------------
 
+    #[inline]
     fn flags(&self) -> u8 {
         self.flags.load(Ordering::Relaxed)
     }
 
+    #[inline]
     fn has(&self, flag: u8) -> bool {
         self.flags() & flag != 0
     }
 
+    #[inline]
     fn set(&self, flag: u8) {
         self.flags.store(self.flags() | flag, Ordering::Relaxed);
     }
 
+    #[inline]
     fn clear(&self, flag: u8) {
         self.flags.store(self.flags() & !flag, Ordering::Relaxed);
     }
 
     /// `block_on`'s future is about to be polled: a wake from now on queues
     /// it again.
+    #[inline]
     pub(crate) fn clear_queued(&self) {
         self.queued.swap(false, Ordering::AcqRel);
     }
 
     // ANCHOR: start_poll
     /// ② The executor took the task's key from the run queue.
+    #[inline]
     pub(crate) fn start_poll(&self) -> StartPoll {
         if self.has(flags::DONE) {
             return StartPoll::Finished;
@@ -205,6 +223,7 @@ impl State {
     /// ④ The future is gone (the stage set DONE as it dropped it). Every
     /// later wake finds `queued` set and does nothing; the output is kept
     /// only if a `JoinHandle` exists.
+    #[inline]
     pub(crate) fn complete(&self) -> Completion {
         debug_assert!(
             self.has(flags::DONE),
@@ -220,6 +239,7 @@ impl State {
     }
 
     /// ③ `JoinHandle::abort`.
+    #[inline]
     pub(crate) fn abort(&self) -> Abort {
         if self.has(flags::DONE) {
             return Abort::TooLate;
@@ -230,22 +250,26 @@ impl State {
 
     /// ⑤ The `JoinHandle` was dropped: the task is detached. An output
     /// still in the stage is the caller's to drop.
+    #[inline]
     pub(crate) fn detach(&self) {
         self.clear(flags::HANDLE);
     }
 
     /// ⑤ True if the output is in the stage; it is not, from now on (the
     /// caller moves it out).
+    #[inline]
     pub(crate) fn take_output(&self) -> bool {
         let had = self.has(flags::OUTPUT);
         self.clear(flags::OUTPUT);
         had
     }
 
+    #[inline]
     pub(crate) fn is_done(&self) -> bool {
         self.has(flags::DONE)
     }
 
+    #[inline]
     pub(crate) fn has_handle(&self) -> bool {
         self.has(flags::HANDLE)
     }
@@ -254,6 +278,7 @@ impl State {
 
     /// Marks the stage in use; panics if it is in use already (a task polled
     /// inside its own poll).
+    #[inline]
     pub(super) fn begin_stage_access(&self) {
         assert!(
             !self.has(flags::BUSY),
@@ -262,22 +287,27 @@ impl State {
         self.set(flags::BUSY);
     }
 
+    #[inline]
     pub(super) fn end_stage_access(&self) {
         self.clear(flags::BUSY);
     }
 
+    #[inline]
     pub(super) fn is_stage_busy(&self) -> bool {
         self.has(flags::BUSY)
     }
 
+    #[inline]
     pub(super) fn set_done(&self) {
         self.set(flags::DONE);
     }
 
+    #[inline]
     pub(super) fn has_output(&self) -> bool {
         self.has(flags::OUTPUT)
     }
 
+    #[inline]
     pub(super) fn set_output(&self) {
         self.set(flags::OUTPUT);
     }

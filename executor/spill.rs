@@ -1,5 +1,7 @@
 //! Big futures and big outputs go to the heap before they are spawned.
 //!
+//! Layer 4, used by `spawn.rs`.
+//!
 //! Book chapter: *Tasks and the waker queue* (`book/src/tasks.md`).
 //!
 //! A future is passed by value from `spawn` down to its place in the task,
@@ -17,7 +19,7 @@ use std::task::{Context, Poll};
 
 use crate::base::id::TaskId;
 
-use super::join_handle::{JoinError, JoinHandle, JoinTarget};
+use crate::runtime::join_handle::{JoinError, JoinHandle, JoinTarget};
 
 /// Futures and outputs larger than this many bytes are spilled to the heap.
 pub(crate) const SPILL_AT: usize = 4096;
