@@ -1,9 +1,10 @@
 //! The busy chef's breakfast: toast, eggs and coffee.
 //!
 //! First the synchronous chef cooks them one by one, waiting for each; then
-//! the busy chef starts all three and plates each as it signals that it is
-//! done. Both use the same single thread: the busy chef is faster only because
-//! it does not stand idle while something is *waiting*.
+//! the busy chef starts all three, lets each cook until it signals that it is
+//! done, and plates them together. Both use the same single thread: the busy
+//! chef is faster only because it does not stand idle while something is
+//! *waiting*.
 //!
 //! ```text
 //! cargo run --example chef                # real clock: ~4.5 s in all
@@ -65,7 +66,8 @@ async fn synchronous_chef() -> Duration {
 // ANCHOR_END: synchronous
 
 // ANCHOR: busy
-/// Start everything, then plate each dish as it is done.
+/// Start everything, then collect the dishes (toast, eggs, coffee, in that
+/// order: one that is done already is collected at once) and plate them.
 async fn busy_chef() -> Duration {
     let start = Instant::now();
     let toast = spawn_named("toast", make_toast(start));

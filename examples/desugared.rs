@@ -11,8 +11,13 @@
 //! cargo run --example desugared -- --simulated # simulated clock: instant
 //! ```
 //!
-//! No `async` and no `.await` appear below; the only futures not written here
-//! are the executor's own leaves and combinators (`Sleep`, `JoinAll`).
+//! The program itself (`DownloadFile`, `AsyncMain`, `Timed` and `main`) has
+//! no `async` and no `.await`; the only futures it does not write are the
+//! executor's own leaves and combinators (`Sleep`, `JoinAll`). Two modules at
+//! the end do use `async`, on purpose, and are not part of the program:
+//! `with_async`, the course's original, whose futures `--sizes` measures
+//! against ours, and `growth`, small `async fn`s that show what makes a
+//! future grow.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -148,10 +148,9 @@ async fn flip_until_done() {
     }
     say("the eggs are done");
 
-    // The same ticks as a `Stream`, so that `StreamExt` applies: the first
-    // three, as times.
-    let mut ticks = interval(secs(0.25));
-    let times: Vec<String> = stream::poll_fn(|cx| ticks.poll_tick(cx).map(Some))
+    // An `Interval` is also a `Stream` of ticks, so `StreamExt` applies: the
+    // first three, as times.
+    let times: Vec<String> = interval(secs(0.25))
         .take(3)
         .map(|tick: Instant| format!("{:.2} s", tick.since_origin().as_secs_f64()))
         .collect()

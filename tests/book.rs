@@ -26,9 +26,18 @@
 //!   (mdbook silently includes nothing for a missing anchor). Line-number
 //!   ranges are refused: they go stale without anyone noticing.
 //! * [`internal_links_resolve`]: every relative link (`](x.md)`,
-//!   `](x.md#heading)`, `](../../executor/waker.rs)`, `](#heading)`) points at
+//!   `](x.md#heading)`, `](code/executor/lib.rs)`, `](#heading)`) points at
 //!   a file that exists, and a `#fragment` into a chapter at one of its
-//!   headings.
+//!   headings. No link may leave `book/src`: a served book has nothing
+//!   outside its own folder, so such a link would 404 in the browser. Files
+//!   of the repository are linked through `book/src/code/`, whose entries
+//!   are symbolic links to the repository's folders (`code/executor` →
+//!   `executor/`, `code/book/gdb` → `book/gdb/`, ...): mdbook copies what
+//!   they point at into the built book, so `code/executor/lib.rs` works in
+//!   the source tree, in `mdbook serve` and in the built folder alike.
+//! * [`book_builds_with_mdbook`] also reads the built HTML: every relative
+//!   `href` and `src` of every page must name a file of the build (and a
+//!   `#fragment`, an `id` in that page). That is what a reader clicks.
 //! * The `generated_*` tests run the examples the book shows and compare what
 //!   they print with `book/src/generated/*.txt`, which the chapters include.
 //!   `BUSY_CHEF_BLESS=1 cargo test --test book` rewrites those files.
@@ -44,7 +53,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use book_support::{check_or_bless, root, run_example};
+use book_support::{check_or_bless, example_binary, root, run_example};
 
 // ---------------------------------------------------------------------------
 // Reading the book's Markdown
@@ -63,6 +72,11 @@ fn markdown_files() -> Vec<PathBuf> {
             .collect();
         entries.sort();
         for path in entries {
+            // `code/` holds links to the repository's folders for the built
+            // book (see the module docs), not chapters.
+            if path == book_src().join("code") {
+                continue;
+            }
             if path.is_dir() {
                 walk(&path, out);
             } else if path.extension().is_some_and(|ext| ext == "md") {
@@ -246,12 +260,12 @@ fn book_builds_with_mdbook() {
             panic!(
                 "CI is set but `mdbook` was not found (PATH, ~/.cargo/bin, $MDBOOK): \
                  the book must be built in CI. Install it with \
-                 `cargo install mdbook --locked --no-default-features --features search`."
+                 `cargo install mdbook --locked`."
             );
         }
         eprintln!(
             "note: SKIPPED building the book: `mdbook` is not installed. Install it with \
-             `cargo install mdbook --locked --no-default-features --features search` \
+             `cargo install mdbook --locked` \
              (in CI, where `CI` is set, this test fails instead of skipping)."
         );
         return;
@@ -266,6 +280,11 @@ fn book_builds_with_mdbook() {
         .env_remove("RUST_LOG")
         .output()
         .unwrap_or_else(|e| panic!("could not run {}: {e}", mdbook.display()));
+    let broken = if output.status.success() {
+        built_link_problems(&out)
+    } else {
+        Vec::new()
+    };
     let _ = std::fs::remove_dir_all(&out);
     let log = format!(
         "{}{}",
@@ -287,6 +306,183 @@ fn book_builds_with_mdbook() {
         "mdbook build printed errors or warnings:\n{}",
         complaints.join("\n")
     );
+    assert!(
+        broken.is_empty(),
+        "the built book has links that lead nowhere (what a reader would click):\n{}",
+        broken.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Links in the built HTML
+// ---------------------------------------------------------------------------
+
+/// Every relative `href` and `src` in the built book's pages that does not
+/// lead to a file of the build, or to an `id` in the page it names. One
+/// message per broken link.
+fn built_link_problems(out: &Path) -> Vec<String> {
+    fn pages(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            if entry.is_dir() {
+                pages(&entry, found);
+            } else if entry.extension().is_some_and(|e| e == "html") {
+                found.push(entry);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    pages(out, &mut found);
+    found.sort();
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for page in &found {
+        let html = std::fs::read_to_string(page).unwrap();
+        let name = page.strip_prefix(out).unwrap().display().to_string();
+        // mdbook's 404 page says `<base href="/">`: its links start at the
+        // root of the book, wherever it is shown.
+        let base = match html_attributes(&html, "base", "href").first() {
+            Some(base) if base.starts_with('/') => out.to_path_buf(),
+            _ => page.parent().unwrap().to_path_buf(),
+        };
+        for target in html_link_targets(&html) {
+            let external = target.contains("://")
+                || target.starts_with("//")
+                || ["mailto:", "javascript:", "data:", "tel:"]
+                    .iter()
+                    .any(|s| target.starts_with(s));
+            if external || target.is_empty() {
+                continue;
+            }
+            count += 1;
+            let (path, fragment) = match target.split_once('#') {
+                Some((p, f)) => (p, Some(f)),
+                None => (target.as_str(), None),
+            };
+            let path = path.split('?').next().unwrap();
+            let destination = if path.is_empty() {
+                page.clone()
+            } else if let Some(rooted) = path.strip_prefix('/') {
+                out.join(rooted)
+            } else {
+                base.join(path)
+            };
+            let Some(destination) = normalize_within(out, &destination) else {
+                problems.push(format!("{name}: `{target}` leads out of the book"));
+                continue;
+            };
+            let destination = if destination.is_dir() {
+                destination.join("index.html")
+            } else {
+                destination
+            };
+            if !destination.is_file() {
+                problems.push(format!("{name}: `{target}`: no such file in the build"));
+                continue;
+            }
+            let Some(fragment) = fragment.filter(|f| !f.is_empty()) else {
+                continue;
+            };
+            if destination.extension().is_some_and(|e| e == "html") {
+                let text = std::fs::read_to_string(&destination).unwrap();
+                let ids = html_attributes(&text, "", "id");
+                if !ids.iter().any(|id| id == fragment) {
+                    problems.push(format!(
+                        "{name}: `{target}`: no element with id `{fragment}`"
+                    ));
+                }
+            }
+        }
+    }
+    if count == 0 {
+        problems.push("found no links at all in the built book: is the reader broken?".into());
+    }
+    problems
+}
+
+/// `path` with its `.` and `..` steps resolved lexically (the way a browser
+/// resolves a URL, not through symbolic links); `None` if it leaves `root`.
+fn normalize_within(root: &Path, path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let inside = path.strip_prefix(root).ok()?;
+    let mut kept: Vec<&std::ffi::OsStr> = Vec::new();
+    for part in inside.components() {
+        match part {
+            Component::Normal(name) => kept.push(name),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                kept.pop()?;
+            }
+            _ => return None,
+        }
+    }
+    Some(kept.iter().fold(root.to_path_buf(), |p, name| p.join(name)))
+}
+
+/// The values of `href` and `src` attributes in `html`, `&amp;`-decoded.
+fn html_link_targets(html: &str) -> Vec<String> {
+    let mut targets = html_attributes(html, "", "href");
+    targets.extend(html_attributes(html, "", "src"));
+    targets
+}
+
+/// The values of attribute `attribute` (written `name="value"`) in the tags
+/// named `tag` (any tag if `tag` is empty).
+fn html_attributes(html: &str, tag: &str, attribute: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find('>') else { break };
+        let element = &rest[..close];
+        rest = &rest[close..];
+        let name: String = element
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if name.is_empty() || (!tag.is_empty() && !name.eq_ignore_ascii_case(tag)) {
+            continue;
+        }
+        let needle = format!(" {attribute}=\"");
+        let mut attributes = element;
+        while let Some(at) = attributes
+            .find(&needle)
+            .or_else(|| attributes.find(&needle.replacen(' ', "\n", 1)))
+        {
+            let value = &attributes[at + needle.len()..];
+            let Some(end) = value.find('"') else { break };
+            values.push(value[..end].replace("&amp;", "&"));
+            attributes = &value[end..];
+        }
+    }
+    values
+}
+
+#[test]
+fn the_built_link_check_catches_what_it_should() {
+    let site =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("link-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(site.join("code/executor")).unwrap();
+    std::fs::write(site.join("code/executor/lib.rs"), "").unwrap();
+    std::fs::write(site.join("b.html"), "<h2 id=\"there\">There</h2>").unwrap();
+    let check = |page: &str| {
+        std::fs::write(site.join("a.html"), page).unwrap();
+        built_link_problems(&site)
+            .into_iter()
+            .filter(|p| p.starts_with("a.html"))
+            .count()
+    };
+    let fine = "<a href=\"b.html#there\">b</a> <a href=\"code/executor/lib.rs\">x</a> \
+                <img src=\"b.html\"> <a href=\"https://example.com/x\">e</a> \
+                <a id=\"here\" href=\"#here\">h</a>";
+    assert_eq!(check(fine), 0);
+    assert_eq!(check("<a href=\"c.html\">missing page</a>"), 1);
+    assert_eq!(check("<a href=\"b.html#nowhere\">missing id</a>"), 1);
+    assert_eq!(check("<a href=\"#nowhere\">missing id here</a>"), 1);
+    assert_eq!(check("<img src=\"generated/x.svg\">"), 1);
+    // The old way to link the repository's files: out of the book.
+    assert_eq!(check("<a href=\"../../executor/lib.rs\">up</a>"), 1);
+    let _ = std::fs::remove_dir_all(&site);
 }
 
 // ---------------------------------------------------------------------------
@@ -442,12 +638,86 @@ fn includes_and_anchors_exist() {
                          pair (mdbook would silently include nothing)",
                         directive.path
                     ));
+                } else if directive.path.contains("executor/") {
+                    if let Some(line) = benchmark_commentary(&anchored(&contents, &selector)) {
+                        problems.push(format!(
+                            "{where_}: the code included from {}:{selector} carries benchmark \
+                             commentary ({line:?}): numbers and history belong in the \
+                             appendix *Making it fast*, not in the code a chapter teaches",
+                            directive.path
+                        ));
+                    }
                 }
             }
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
     assert!(count > 0, "found no includes at all: is the parser broken?");
+}
+
+/// The lines between `ANCHOR: name` and `ANCHOR_END: name` (the first pair).
+fn anchored(contents: &str, name: &str) -> String {
+    let is_marker = |line: &str, word: &str| {
+        line.split_once(word)
+            .is_some_and(|(_, rest)| rest.trim() == name)
+    };
+    contents
+        .lines()
+        .skip_while(|l| !is_marker(l, "ANCHOR:"))
+        .skip(1)
+        .take_while(|l| !is_marker(l, "ANCHOR_END:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The first line of `code` that reads like a benchmark diary: a measured
+/// time or percentage, an instruction count, a profiler, a race between
+/// runtimes.
+fn benchmark_commentary(code: &str) -> Option<String> {
+    const WORDS: [&str; 9] = [
+        "callgrind",
+        "instructions",
+        "benchmark",
+        "bench/",
+        "faster than",
+        "slower than",
+        "nanosecond",
+        "used to ",
+        "store-forwarding",
+    ];
+    code.lines()
+        .find(|line| {
+            let lower = line.to_lowercase();
+            let timed = lower
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| {
+                    w[0].trim_end_matches(['.', ','])
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == '.')
+                        && !w[0].is_empty()
+                        && ["ns", "µs", "ns,", "ns.", "ns)", "cycles"].contains(&w[1])
+                });
+            let percent = lower
+                .split(|c: char| !(c.is_ascii_digit() || c == '%'))
+                .any(|w| w.len() > 1 && w.ends_with('%'));
+            timed || percent || WORDS.iter().any(|w| lower.contains(w))
+        })
+        .map(|line| line.trim().to_string())
+}
+
+#[test]
+fn the_benchmark_commentary_check_catches_what_it_should() {
+    let clean = "/// A borrowed waker: no reference count changes per poll.\nfn f() {}";
+    assert_eq!(benchmark_commentary(clean), None);
+    assert!(benchmark_commentary("// This costs 6 ns per spawn.").is_some());
+    assert!(benchmark_commentary("// 12% of the time goes here").is_some());
+    assert!(benchmark_commentary("// 781 instructions per hop").is_some());
+    assert!(benchmark_commentary("// It used to wait for the clock").is_some());
+    assert!(benchmark_commentary("let x = a % b; // remainder").is_none());
+    let code = "a\n// ANCHOR: x\nb\n// ANCHOR_END: x\nc";
+    assert_eq!(anchored(code, "x"), "b");
 }
 
 /// Is there an `ANCHOR: name` line followed by an `ANCHOR_END: name` line?
@@ -463,6 +733,131 @@ fn has_anchor(contents: &str, name: &str) -> bool {
     };
     let mut lines = contents.lines();
     lines.any(|l| marker(l, "ANCHOR:")) && lines.any(|l| marker(l, "ANCHOR_END:"))
+}
+
+// ---------------------------------------------------------------------------
+// Each core file and its chapter point at each other
+// ---------------------------------------------------------------------------
+
+/// The chapters of `SUMMARY.md`: (title as written, file name).
+fn summary_chapters() -> Vec<(String, String)> {
+    let summary = std::fs::read_to_string(book_src().join("SUMMARY.md")).unwrap();
+    summary
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start().trim_start_matches("- ");
+            let title = line.strip_prefix('[')?;
+            let (title, rest) = title.split_once("](")?;
+            let file = rest.split(')').next()?;
+            Some((title.to_string(), file.to_string()))
+        })
+        .collect()
+}
+
+/// The chapter titles a module doc names in its "Book chapter(s):"
+/// paragraph (titles are in `*italics*`).
+fn chapters_named_in(source: &str) -> Vec<String> {
+    let doc: Vec<&str> = source
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .map(|l| l.trim_start_matches("//!").trim())
+        .collect();
+    let Some(start) = doc.iter().position(|l| l.starts_with("Book chapter")) else {
+        return Vec::new();
+    };
+    let paragraph = doc[start..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    paragraph
+        .split('*')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every executor file whose module doc names a chapter is linked from that
+/// chapter (`code/executor/...`), and every chapter that includes code from
+/// an executor file links to that file: a reader can go from either to the
+/// other.
+#[test]
+fn core_files_and_their_chapters_point_at_each_other() {
+    let chapters = summary_chapters();
+    let chapter_text = |file: &str| std::fs::read_to_string(book_src().join(file)).unwrap();
+    let links_to = |text: &str, file: &str| {
+        text.contains(&format!("](code/{file})")) || text.contains(&format!("](code/{file}#"))
+    };
+    let mut problems = Vec::new();
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for path in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(&root().join("executor"), &mut files);
+    files.sort();
+    let mut named = 0;
+    for path in &files {
+        let file = relative(path);
+        let source = std::fs::read_to_string(path).unwrap();
+        for title in chapters_named_in(&source) {
+            named += 1;
+            let Some((_, chapter)) = chapters.iter().find(|(t, _)| *t == title) else {
+                problems.push(format!(
+                    "{file} names the chapter *{title}*, which SUMMARY.md lacks"
+                ));
+                continue;
+            };
+            if !links_to(&chapter_text(chapter), &file) {
+                problems.push(format!(
+                    "{file} names the chapter *{title}* ({chapter}), which does not link \
+                     back to it: add [`{file}`](code/{file}) to the chapter"
+                ));
+            }
+        }
+    }
+    assert!(
+        named > 20,
+        "found only {named} chapter names in executor/: is the reader broken?"
+    );
+
+    for chapter in markdown_files() {
+        let text = std::fs::read_to_string(&chapter).unwrap();
+        let name = relative(&chapter);
+        for (index, line) in text.lines().enumerate() {
+            for directive in directives_in(line, index + 1) {
+                let Some(file) = directive.path.strip_prefix("../../") else {
+                    continue;
+                };
+                if file.starts_with("executor/") && !links_to(&text, file) {
+                    problems.push(format!(
+                        "{name}:{}: includes code from {file} but never links to it",
+                        directive.line
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_chapter_names_in_module_docs_are_read_as_they_should() {
+    let source = "//! Title.\n//!\n//! Book chapters: *Tasks and the waker queue* (`x`), and the\n\
+                  //! appendix *Making it\n//! fast* (`y`).\n//!\n//! Not *this*.\nuse a;\n";
+    assert_eq!(
+        chapters_named_in(source),
+        ["Tasks and the waker queue", "Making it fast"]
+    );
+    assert!(chapters_named_in("//! No chapter here.\n").is_empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -587,6 +982,15 @@ fn internal_links_resolve() {
                 } else {
                     file.parent().unwrap().join(path)
                 };
+                if normalize_within(&book_src(), &destination).is_none() {
+                    problems.push(format!(
+                        "{where_}: link to `{target}` leaves book/src: a served book has \
+                         nothing outside its folder, so the link would 404. Link the \
+                         repository's files through book/src/code/ (`code/executor/lib.rs`, \
+                         `code/book/gdb/gather.gdb`: paths from the repository's root)"
+                    ));
+                    continue;
+                }
                 if !destination.exists() {
                     problems.push(format!("{where_}: link to `{target}`: no such file"));
                     continue;
@@ -684,6 +1088,108 @@ fn generated_smallest_block_on() {
     // stderr.
     let out = run_example("smallest_block_on", &[]);
     check_or_bless("book/src/generated/smallest_block_on.txt", &out);
+}
+
+/// What busy-polling costs, measured: `block-on.md` shows one real run of
+/// `smallest_block_on` (its stderr: how many polls each `block_on` made in
+/// the 50 ms wait). The count depends on the machine and the load, so the
+/// test checks its *shape*, never a figure: busy-polling made at least
+/// [`BUSY_POLLS_AT_LEAST`] polls, parking exactly 2. Like the figures of
+/// `tests/threads_vs_tasks.rs`, the file is rewritten only when blessing,
+/// and only when it is missing or out of date (it fails the shape check, or
+/// its lines with every figure masked differ from today's): an unrelated
+/// bless does not replace the book's run with a new one. To measure afresh,
+/// delete the file and bless.
+#[test]
+fn generated_smallest_block_on_measured() {
+    const FIGURE: &str = "book/src/generated/smallest_block_on-measured.txt";
+    let output = Command::new(example_binary("smallest_block_on"))
+        .output()
+        .expect("run smallest_block_on");
+    assert!(output.status.success(), "smallest_block_on failed");
+    let today = format!(
+        "$ cargo run --example smallest_block_on   # what it prints on stderr\n{}",
+        String::from_utf8(output.stderr).expect("utf-8")
+    );
+    measured_shape(&today).unwrap_or_else(|e| panic!("today's run: {e}\n{today}"));
+    let path = root().join(FIGURE);
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    let fits = measured_shape(&checked_in).is_ok() && skeleton(&checked_in) == skeleton(&today);
+    if std::env::var_os("BUSY_CHEF_BLESS").is_some() {
+        if !fits {
+            std::fs::write(&path, &today).unwrap();
+        }
+        return;
+    }
+    assert!(
+        fits,
+        "{FIGURE} is missing or no longer fits the example (shape: {:?}). Run \
+         `BUSY_CHEF_BLESS=1 cargo test --test book` to record a new run.\n\
+         --- checked in ---\n{checked_in}\n--- today ---\n{today}",
+        measured_shape(&checked_in)
+    );
+}
+
+/// The fewest polls a busy-polling `block_on` may make in a 50 ms wait: a
+/// debug build on a slow, loaded machine still makes millions.
+const BUSY_POLLS_AT_LEAST: u64 = 100_000;
+
+/// Does a run of `smallest_block_on` (its stderr) look as the chapter says?
+fn measured_shape(text: &str) -> Result<(), String> {
+    let polls = |who: &str| -> Result<u64, String> {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(who))
+            .ok_or_else(|| format!("no line for {who}"))?;
+        let figure = line[who.len()..]
+            .trim_start_matches([':', ' '])
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        figure
+            .replace(',', "")
+            .parse()
+            .map_err(|_| format!("{who}: no count in {line:?}"))
+    };
+    let busy = polls("busy-polling block_on")?;
+    let parking = polls("parking block_on")?;
+    if busy < BUSY_POLLS_AT_LEAST {
+        return Err(format!("busy-polling made only {busy} polls"));
+    }
+    if parking != 2 {
+        return Err(format!("parking made {parking} polls, not 2"));
+    }
+    Ok(())
+}
+
+/// `text` with every run of digits (and the `,` and `.` inside it) as `#`.
+fn skeleton(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_number = false;
+    for c in text.chars() {
+        let digit = c.is_ascii_digit() || (in_number && (c == ',' || c == '.'));
+        if digit && !in_number {
+            out.push('#');
+        } else if !digit {
+            out.push(c);
+        }
+        in_number = digit;
+    }
+    out
+}
+
+#[test]
+fn the_measured_shape_check_catches_what_it_should() {
+    let good = "$ x\nbusy-polling block_on: 2,974,557 polls in 50.2 ms\n\
+                parking block_on:      2 polls in 50.3 ms\n";
+    assert_eq!(measured_shape(good), Ok(()));
+    assert!(measured_shape(&good.replace("2,974,557", "999")).is_err());
+    assert!(measured_shape(&good.replace("  2 polls", "  3 polls")).is_err());
+    assert!(measured_shape("parking block_on: 2 polls\n").is_err());
+    assert_eq!(
+        skeleton("a 2,974,557 polls in 50.2 ms."),
+        "a # polls in # ms."
+    );
 }
 
 #[test]

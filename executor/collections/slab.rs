@@ -32,12 +32,14 @@
 
 use std::fmt;
 
+// ANCHOR: key
 /// Names one entry of a [`Slab`]: its slot and the slot's generation.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
     slot: u32,
     generation: u32,
 }
+// ANCHOR_END: key
 
 impl Key {
     /// The slot number (its index in the slab).
@@ -166,6 +168,7 @@ impl<T: Keyed> Slab<T> {
         }
     }
 
+    // ANCHOR: lend
     /// Takes the value out for a while: the slot stays reserved, and lends
     /// nothing else, until [`end_loan`](Self::end_loan).
     #[inline]
@@ -199,6 +202,7 @@ impl<T: Keyed> Slab<T> {
             None => drop(self.vacate(key)),
         }
     }
+    // ANCHOR_END: lend
 
     /// Empties a live slot (occupied or lent) and bumps its generation.
     #[inline]

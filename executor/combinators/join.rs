@@ -33,6 +33,7 @@ enum MaybeDone<F: Future> {
 // ANCHOR_END: maybe_done
 
 impl<F: Future> MaybeDone<F> {
+    // ANCHOR: poll_is_done
     /// Polls the child if it is still pending. Not `Future::poll`: it
     /// returns a plain `bool`, true once the child has an output (which stays
     /// inside, until `take`).
@@ -57,6 +58,7 @@ impl<F: Future> MaybeDone<F> {
             MaybeDone::Taken => unreachable!("polled a child whose output was taken"),
         }
     }
+    // ANCHOR_END: poll_is_done
 
     fn take(self: Pin<&mut Self>) -> F::Output {
         // SAFETY: we only move out of the `Done` variant, which holds an output,

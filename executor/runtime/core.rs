@@ -29,6 +29,7 @@ use crate::diagnostics::trace::Ending;
 use super::scheduler::{Inbox, RunQueue};
 use super::timers::Timers;
 
+// ANCHOR: core
 /// Everything the executor owns. Shared (by `Rc`) with the thread-local
 /// record of the running executor, and weakly with `Sleep`s.
 pub(crate) struct Core {
@@ -47,6 +48,8 @@ pub(crate) struct Core {
     /// Set when the executor is being dropped: `spawn` refuses from then on.
     pub(crate) closed: Cell<bool>,
 }
+
+// ANCHOR_END: core
 
 /// What the executor knows of a task in its table, whatever its future's
 /// type (`task/mod.rs` implements it; so does the bare header that stands

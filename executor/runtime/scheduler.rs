@@ -187,6 +187,7 @@ impl RunQueue {
         self.receiver.is_empty()
     }
 
+    // ANCHOR: trim
     /// After each turn: a local queue that grew large in a burst (100,000
     /// spawns at once, say) and is now almost empty gives its memory back.
     /// It keeps room for twice what it holds, and never less than
@@ -200,6 +201,7 @@ impl RunQueue {
             local.shrink_to(keep);
         }
     }
+    // ANCHOR_END: trim
 
     /// Forgets every queued key (the executor is shutting down).
     pub(crate) fn clear(&self) {

@@ -67,6 +67,7 @@ pub(crate) struct Task<F: Future> {
 // ANCHOR_END: task_struct
 
 impl<F: Future + 'static> Task<F> {
+    // ANCHOR: new_in_arc
     /// ① A new task, with a `JoinHandle` and queued, in its `Arc`.
     ///
     /// `Arc::new(Task { .. })` would build the task first and then copy it
@@ -96,6 +97,7 @@ impl<F: Future + 'static> Task<F> {
         // SAFETY: initialized just above.
         unsafe { arc.assume_init() }
     }
+    // ANCHOR_END: new_in_arc
 
     /// Can nothing ever wake this task? `references`: its reference count,
     /// of which the task table holds one (and the handle one, if any).

@@ -53,6 +53,7 @@ impl<F: Future, T> Stage<F, T> {
         }
     }
 
+    // ANCHOR: stage_poll
     /// Polls the future once; a panic is caught and returned.
     ///
     /// # Panics
@@ -77,6 +78,7 @@ impl<F: Future, T> Stage<F, T> {
         state.end_stage_access();
         polled
     }
+    // ANCHOR_END: stage_poll
 
     /// Drops the future in place: DONE from then on. A panic from its
     /// destructor is caught and returned; the future counts as dropped

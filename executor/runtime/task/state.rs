@@ -40,6 +40,7 @@
 use std::fmt;
 use std::sync::atomic::{fence, AtomicBool, AtomicU8, Ordering};
 
+// ANCHOR: flags
 /// The flags other than `queued` (executor thread only).
 mod flags {
     /// A `JoinHandle` exists. While set, the output is kept for it; once
@@ -61,6 +62,7 @@ mod flags {
     /// It has a name, in the executor's table of names. Never changes.
     pub const NAMED: u8 = 1 << 5;
 }
+// ANCHOR_END: flags
 
 /// A task's flags. See the module docs.
 pub(crate) struct State {
