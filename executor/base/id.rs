@@ -47,6 +47,7 @@ impl TaskId {
     /// one: spawning is frequent, and an atomic add on a counter that every
     /// thread shares is the costliest part of a fresh id. The first thread
     /// to spawn gets 1, 2, 3, ...
+    #[inline]
     pub(crate) fn next() -> TaskId {
         thread_local! {
             /// The ids this thread may still hand out: `next..end`.

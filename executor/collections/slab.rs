@@ -173,12 +173,15 @@ impl<T: Keyed> Slab<T> {
     /// nothing else, until [`end_loan`](Self::end_loan).
     #[inline]
     pub fn lend(&mut self, key: Key) -> Option<T> {
-        self.get(key)?;
+        let entry = self.entries.get_mut(key.slot as usize)?;
+        if !matches!(entry, Entry::Occupied(value) if value.key() == key) {
+            return None; // a stale key, or lent already
+        }
         let lent = Entry::Empty {
             generation: key.generation,
             next: LENT,
         };
-        match std::mem::replace(&mut self.entries[key.slot as usize], lent) {
+        match std::mem::replace(entry, lent) {
             Entry::Occupied(value) => Some(value),
             Entry::Empty { .. } => unreachable!("checked just above"),
         }
@@ -192,17 +195,15 @@ impl<T: Keyed> Slab<T> {
     /// If `key` is not lent: a loan ends exactly once.
     #[inline]
     pub fn end_loan(&mut self, key: Key, value: Option<T>) {
-        let lent = matches!(
-            self.entries.get(key.slot as usize),
-            Some(Entry::Empty { generation, next: LENT }) if *generation == key.generation
-        );
-        assert!(lent, "end_loan of {key:?}, which is not lent");
+        let entry = self.entries.get_mut(key.slot as usize);
+        let Some(entry @ Entry::Empty { next: LENT, .. }) = entry else {
+            panic!("end_loan of {key:?}, which is not lent");
+        };
         match value {
-            Some(value) => self.entries[key.slot as usize] = Entry::Occupied(value),
+            Some(value) => *entry = Entry::Occupied(value),
             None => drop(self.vacate(key)),
         }
     }
-    // ANCHOR_END: lend
 
     /// Empties a live slot (occupied or lent) and bumps its generation.
     #[inline]

@@ -291,6 +291,7 @@ impl Core {
     // ANCHOR: run_task
     /// Polls `task`, lent by the task table under `key`, and gives it back
     /// (or lets it go, once it is done).
+    #[inline]
     fn run_task(&self, key: Key, task: Arc<dyn Runnable>) {
         let id = task.id();
         self.hooks.poll_started(id);
@@ -324,6 +325,7 @@ impl Core {
     // ANCHOR_END: run_task
 
     /// ① Moves wakes from other threads into the local queue.
+    #[inline]
     fn drain_channel(&self) {
         self.run_queue
             .drain_channel(|mail| self.hooks.woken_outside(mail.id));

@@ -65,6 +65,7 @@ pub(crate) struct Header {
 // ANCHOR_END: header
 
 impl Header {
+    #[inline]
     pub(crate) fn new(id: TaskId, key: Key, state: State, inbox: Arc<Inbox>) -> Self {
         Header {
             id,

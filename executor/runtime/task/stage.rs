@@ -45,6 +45,7 @@ pub(crate) struct Stage<F: Future, T> {
 }
 
 impl<F: Future, T> Stage<F, T> {
+    #[inline]
     pub(crate) fn new(future: F) -> Self {
         Stage {
             slot: UnsafeCell::new(Slot {
@@ -87,6 +88,7 @@ impl<F: Future, T> Stage<F, T> {
     /// # Panics
     ///
     /// If the future is gone already, or in use.
+    #[inline]
     pub(crate) fn drop_future(&self, state: &State) -> Result<(), PanicPayload> {
         assert!(!state.is_done(), "a task's future is dropped once");
         state.begin_stage_access();
@@ -106,6 +108,7 @@ impl<F: Future, T> Stage<F, T> {
     /// # Panics
     ///
     /// If the future is not gone yet, or an output is stored already.
+    #[inline]
     pub(crate) fn store_output(&self, state: &State, output: T) {
         assert!(
             state.is_done() && !state.has_output() && !state.is_stage_busy(),
@@ -119,6 +122,7 @@ impl<F: Future, T> Stage<F, T> {
     }
 
     /// Takes the output out, if it is there.
+    #[inline]
     pub(crate) fn take_output(&self, state: &State) -> Option<T> {
         if !state.take_output() {
             return None;
@@ -131,6 +135,7 @@ impl<F: Future, T> Stage<F, T> {
     }
 
     /// Drops whatever is still in the stage: for the task's destructor.
+    #[inline]
     pub(crate) fn drop_contents(&mut self, state: &State) {
         let slot = self.slot.get_mut();
         if !state.is_done() {
