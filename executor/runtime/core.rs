@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
 
+use crate::base::debugger;
 use crate::base::id::TaskId;
 use crate::collections::slab::{Key, Slab};
 use crate::diagnostics::hooks::Hooks;
@@ -129,6 +130,8 @@ pub(crate) fn expect_current(what: &str) -> Rc<Core> {
 /// what was there before.
 pub(crate) struct Enter {
     previous: Option<Rc<Core>>,
+    /// Its slot in the registry the debugger reads (`base/debugger.rs`).
+    registered: Option<usize>,
 }
 
 /// `block_on` starts. Panics if an executor is running here already.
@@ -146,7 +149,11 @@ pub(crate) fn enter(core: &Rc<Core>) -> Enter {
         }
         *current = Some(core.clone());
     });
-    Enter { previous: None }
+    let registered = debugger::register(Rc::as_ptr(core).cast());
+    Enter {
+        previous: None,
+        registered,
+    }
 }
 
 /// The executor shuts down: `Drop` impls that call `spawn` or wake a task
@@ -157,13 +164,20 @@ pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> Enter {
         .try_with(|current| current.borrow_mut().replace(core.clone()))
         .ok()
         .flatten();
-    Enter { previous }
+    let registered = debugger::register(Rc::as_ptr(core).cast());
+    Enter {
+        previous,
+        registered,
+    }
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
         let previous = self.previous.take();
         let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+        if let Some(slot) = self.registered {
+            debugger::unregister(slot);
+        }
     }
 }
 
