@@ -73,6 +73,15 @@ def variant(value):
     if not all_fields or not any(f.artificial for f in all_fields):
         return None
     active = [f for f in all_fields if not f.artificial]
+    if len(active) > 1 and all((f.name or "").isdigit() for f in active):
+        # A coroutine not in memory (a returned value): gdb leaves the
+        # variants unresolved; its variants are named by their `__state`.
+        state = [f for f in all_fields if f.artificial]
+        try:
+            wanted = str(int(value[state[0]]))
+        except (gdb.error, ValueError):
+            return None
+        active = [f for f in active if f.name == wanted]
     if len(active) != 1:
         return None
     field = active[0]
@@ -232,16 +241,17 @@ def vecdeque_items(value):
     return [data[(head + i) % max(capacity, 1)] for i in range(length)]
 
 
-def slice_items(value):
-    """The elements of a `&[T]` or `Box<[T]>` (a data pointer and a length)."""
-    for f in _named_fields(value):
-        inner = value[f]
-        if _has_field(inner, "length"):
-            value = inner
-            break
+def slice_items(value, depth=0):
+    """The elements of a `&[T]`, `Box<[T]>` or `Pin<Box<[T]>>`: somewhere
+    inside, a data pointer and a length."""
     if _has_field(value, "data_ptr") and _has_field(value, "length"):
         data, length = value["data_ptr"], int(value["length"])
         return [data[i] for i in range(length)]
+    if depth < 4:
+        for f in _named_fields(value):
+            found = slice_items(value[f], depth + 1)
+            if found is not None:
+                return found
     return None
 
 
@@ -478,6 +488,7 @@ def find_core():
     return gdb.Value(chosen[0]).cast(core_type.pointer()).dereference()
 
 
+_ASYNC_BODY = re.compile(r"\{(async_fn|async_block|async_closure|coroutine)#\d+\}")
 _BLOCK_ON = re.compile(r"^busy_chef::runtime::Executor::block_on<")
 _RUN_TASK = re.compile(r"^busy_chef::runtime::core::Core::run_task$")
 
@@ -525,6 +536,24 @@ def lent_task():
     except (gdb.error, ValueError):
         return None
     return key, task
+
+
+def running_chain(info):
+    """The async fns and blocks that the running task is inside, outermost
+    first, with the line each is at: the stack says it while it runs (its
+    state machines say only where each was last suspended)."""
+    stop = _BLOCK_ON if info.is_main else _RUN_TASK
+    chain = []
+    for frame in frames():
+        name = frame.name() or ""
+        if stop.search(name):
+            break
+        if _ASYNC_BODY.search(name):
+            sal = frame.find_sal()
+            where = "%s:%d" % (sal.symtab.filename, sal.line) if sal.symtab else "?"
+            env_name = _strip_env_generics(_strip_generics(name))
+            chain.append("%s (%s)" % (short_future_name(env_name), where))
+    return list(reversed(chain))
 
 
 class TaskInfo:
@@ -822,7 +851,7 @@ def describe_future(value, core=None, tasks=None, depth=0):
             where = placed[1] if placed else "fired"
         return "Sleep(%s, %s)" % (seconds(deadline), where)
     if name.startswith("busy_chef::combinators::join::JoinAll<"):
-        children = slice_items(deref(value["children"])) or []
+        children = slice_items(value["children"]) or []
         parts = ["%d: %s" % (i, describe_maybe_done(c, core, tasks, depth)) for i, c in enumerate(children)]
         return "JoinAll[%s]" % ", ".join(parts)
     if name.startswith("busy_chef::combinators::join::Join<"):
@@ -1183,6 +1212,9 @@ class BusyTasks(gdb.Command):
                     where = await_location(f) or ""
                     if state == "Unresumed":
                         where = "not started (%s)" % where if where else "not started"
+                    if info.running:
+                        chain = running_chain(info)
+                        where = "running: " + chain[-1] if chain else "running"
                 else:
                     future = describe_future(f, core, tasks)
             rows.append((task_id(info.header), "main" if info.is_main else (info.name or "-"),
@@ -1210,9 +1242,12 @@ class BusyAwaitTree(gdb.Command):
                 continue
             shown += 1
             head = "%s (%s)" % (name, task_id(info.header)) if name else task_id(info.header)
+            if info.running:
+                chain = " → ".join(running_chain(info)) or "(in the executor)"
+                gdb.write("%s, running now → %s\n" % (head, chain))
+                continue
             chain = describe_future(info.future, core, tasks) if info.future is not None else "(done)"
-            running = ", running now" if info.running else ""
-            gdb.write("%s%s → %s\n" % (head, running, chain))
+            gdb.write("%s → %s\n" % (head, chain))
         if wanted and not shown:
             raise gdb.GdbError("busy: no task called %r (see `busy tasks`)" % wanted)
 
@@ -1420,9 +1455,6 @@ def env_in_frame(frame, env_type):
             break
         block = block.superblock
     return None
-
-
-_ASYNC_BODY = re.compile(r"\{(async_fn|async_block|async_closure|coroutine)#\d+\}")
 
 
 class _Quiet:
