@@ -557,7 +557,8 @@ def running_chain(info):
 
 
 class TaskInfo:
-    def __init__(self, slot, generation, header, name, future, running, is_main=False):
+    def __init__(self, slot, generation, header, name, future, running, is_main=False, task=None):
+        self.task = task
         self.slot, self.generation = slot, generation
         self.header, self.name, self.future = header, name, future
         self.running, self.is_main = running, is_main
@@ -608,11 +609,11 @@ def all_tasks(core):
             if task is None:
                 continue
             tasks.append(TaskInfo(slot, generation, task["header"], task_name(task),
-                                  task_future(task), False))
+                                  task_future(task), False, task=task))
         elif kind == "Lent" and lent is not None and lent[0][0] == slot:
             task = lent[1]
             tasks.append(TaskInfo(slot, generation, task["header"], task_name(task),
-                                  task_future(task), True))
+                                  task_future(task), True, task=task))
     return tasks
 
 
@@ -1111,7 +1112,14 @@ def print_async_env(value):
     text = "%s@%s" % (short_future_name(_name(value)), state)
     if where:
         text += " (%s)" % where
-    return _Summary(text, [(f.name, fields[f]) for f in _named_fields(fields)])
+    # A local kept across several `.await`s may be listed once per variant
+    # it lives in, at the same place: show it once.
+    children, seen = [], set()
+    for f in _named_fields(fields):
+        if (f.name, f.bitpos) not in seen:
+            seen.add((f.name, f.bitpos))
+            children.append((f.name, fields[f]))
+    return _Summary(text, children)
 
 
 _EXACT = {
@@ -1577,6 +1585,39 @@ def _strip_env_generics(function_name):
     return re.sub(r"\{(async_fn|async_block|async_closure|coroutine|closure)#", r"{\1_env#", function_name, count=1)
 
 
+class BusyTaskFunction(gdb.Function):
+    """$busy_task("toast"), $busy_task("task-3"): the task with that name or
+    id, as a value to print or explore (`print $busy_task("toast")`). For
+    "main", block_on's future."""
+
+    def __init__(self):
+        super().__init__("busy_task")
+
+    def invoke(self, wanted):
+        if _type(wanted).code == gdb.TYPE_CODE_INT:
+            wanted = "task-%d" % int(wanted)
+        elif _type(wanted).code == gdb.TYPE_CODE_STRUCT:
+            wanted = read_str(wanted)  # a Rust &str
+        else:
+            wanted = wanted.string()
+        for info in all_tasks(find_core()):
+            name = "main" if info.is_main else info.name
+            if wanted in (name, task_id(info.header)):
+                return info.future if info.is_main else info.task
+        raise gdb.GdbError("busy: no task called %r (see `busy tasks`)" % wanted)
+
+
+class BusyExecutorFunction(gdb.Function):
+    """$busy_executor(): the executor running on this thread (its `Core`),
+    to print (`print $busy_executor()`) or explore (`.tasks`, `.timers`)."""
+
+    def __init__(self):
+        super().__init__("busy_executor")
+
+    def invoke(self):
+        return find_core()
+
+
 class _Printer:
     """gdb asks it about every value it prints."""
 
@@ -1608,6 +1649,8 @@ if not getattr(gdb, "_busy_chef_loaded", False):
     BusyQueue()
     BusyBreakPoll()
     BusyNext()
+    BusyTaskFunction()
+    BusyExecutorFunction()
     gdb.events.new_objfile.connect(_on_new_objfile)
 
 for _objfile in [gdb.current_objfile()] if gdb.current_objfile() else gdb.objfiles():
