@@ -58,7 +58,11 @@ fn rust_gdb() -> Option<PathBuf> {
 /// The folder to trust: the build folder the examples are in.
 fn build_folder(example: &Path) -> PathBuf {
     // target/<profile>/examples/<name> → target
-    example.ancestors().nth(3).expect("target folder").to_path_buf()
+    example
+        .ancestors()
+        .nth(3)
+        .expect("target folder")
+        .to_path_buf()
 }
 
 /// Runs `commands` (one gdb command each) on the example's debug build, as
@@ -66,23 +70,36 @@ fn build_folder(example: &Path) -> PathBuf {
 /// as `(gdb) command`, then what it printed, with the program's own output
 /// in between. `env`: extra environment variables for the program.
 fn session(gdb: &Path, example: &str, commands: &[String], env: &[(&str, &str)]) -> String {
-    run_session(gdb, example, commands, env, false)
+    let binary = book_support::example_binary(example);
+    let trust = format!(
+        "add-auto-load-safe-path {}",
+        build_folder(&binary).display()
+    );
+    run_session(gdb, &binary, &[&trust], commands, env, false)
 }
 
 /// [`session`], for commands whose last one must fail (gdb's batch mode
 /// then exits with status 1).
 fn session_ending_in_an_error(gdb: &Path, example: &str, commands: &[String]) -> String {
-    run_session(gdb, example, commands, &[("BUSY_CHEF_WARN_BLOCKING", "off")], true)
+    let binary = book_support::example_binary(example);
+    let trust = format!(
+        "add-auto-load-safe-path {}",
+        build_folder(&binary).display()
+    );
+    let quiet = [("BUSY_CHEF_WARN_BLOCKING", "off")];
+    run_session(gdb, &binary, &[&trust], commands, &quiet, true)
 }
 
+/// Runs gdb on `binary`: `early` before it loads the binary (`-iex`), then
+/// `commands` as a user would type them.
 fn run_session(
     gdb: &Path,
-    example: &str,
+    binary: &Path,
+    early: &[&str],
     commands: &[String],
     env: &[(&str, &str)],
     last_fails: bool,
 ) -> String {
-    let binary = book_support::example_binary(example);
     static SESSIONS: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "busy-chef-gdb-{}-{}",
@@ -99,14 +116,15 @@ fn run_session(
     std::fs::write(&script, text).unwrap();
     let out_path = dir.join("transcript.txt");
     let out = std::fs::File::create(&out_path).unwrap();
-    let trust = format!(
-        "add-auto-load-safe-path {}",
-        build_folder(&binary).display()
-    );
-    let mut child = Command::new(gdb)
-        .args(["-batch", "-nx", "-iex", &trust, "-x"])
+    let mut child = Command::new(gdb);
+    child.args(["-batch", "-nx"]);
+    for command in early {
+        child.args(["-iex", command]);
+    }
+    let mut child = child
+        .arg("-x")
         .arg(&script)
-        .arg(&binary)
+        .arg(binary)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
@@ -268,7 +286,9 @@ fn output_of<'a>(transcript: &'a str, command: &str, nth: usize) -> Vec<&'a str>
             seen += 1;
         }
     }
-    lines.take_while(|line| !line.starts_with("(gdb) ")).collect()
+    lines
+        .take_while(|line| !line.starts_with("(gdb) "))
+        .collect()
 }
 
 /// The row of `busy tasks` output for the task called `name`, as words.
@@ -324,7 +344,7 @@ fn gather_session_shows_an_unresumed_future_the_await_tree_and_the_timers() {
     assert!(tree.starts_with("main (task-"), "{tree}");
 
     let timers = output_of(&transcript, "busy timers", 0);
-    assert_contains(&timers[0], "simulated clock, now 0.000 s");
+    assert_contains(timers[0], "simulated clock, now 0.000 s");
     let rows: Vec<Vec<&str>> = timers[2..]
         .iter()
         .map(|l| l.split_whitespace().collect())
@@ -354,12 +374,21 @@ fn chef_session_shows_the_tasks_the_queue_and_busy_next_across_an_await() {
     // first poll, while the two other dishes wait in the run queue.
     let first = output_of(&transcript, "run --simulated", 0).join("\n");
     assert_contains(&first, "is polled (its future: make_toast@Unresumed)");
-    assert_contains(&first, "chef::make_toast::{async_fn#0} () at examples/chef.rs:");
+    assert_contains(
+        &first,
+        "chef::make_toast::{async_fn#0} () at examples/chef.rs:",
+    );
     let tasks = output_of(&transcript, "busy tasks", 0);
     assert_eq!(tasks[0].split_whitespace().next(), Some("task"));
-    assert_eq!(row(&tasks, "toast")[2..4], ["Running", "make_toast@Unresumed"]);
+    assert_eq!(
+        row(&tasks, "toast")[2..4],
+        ["Running", "make_toast@Unresumed"]
+    );
     assert_eq!(row(&tasks, "eggs")[2..4], ["Queued", "fry_eggs@Unresumed"]);
-    assert_eq!(row(&tasks, "coffee")[2..4], ["Queued", "brew_coffee@Unresumed"]);
+    assert_eq!(
+        row(&tasks, "coffee")[2..4],
+        ["Queued", "brew_coffee@Unresumed"]
+    );
     assert_eq!(row(&tasks, "main")[2..4], ["Waiting", "busy_chef@Suspend0"]);
     let queue = output_of(&transcript, "busy queue", 0);
     assert!(
@@ -373,7 +402,7 @@ fn chef_session_shows_the_tasks_the_queue_and_busy_next_across_an_await() {
     // after the `.await` in the same task.
     let across = output_of(&transcript, "busy next", 0);
     assert_contains(
-        &across[0],
+        across[0],
         &format!("make_toast returned Pending at examples/chef.rs:{toast_await}"),
     );
     assert_eq!(
@@ -381,10 +410,16 @@ fn chef_session_shows_the_tasks_the_queue_and_busy_next_across_an_await() {
         Some(shown_line(chef, toast_await + 1).as_str()),
         "busy next must stop on the line after the .await:\n{across:?}"
     );
-    assert!(across.contains(&"[ 0.5 s] coffee machine bleeps!"), "{across:?}");
+    assert!(
+        across.contains(&"[ 0.5 s] coffee machine bleeps!"),
+        "{across:?}"
+    );
 
     let tasks = output_of(&transcript, "busy tasks", 1);
-    assert_eq!(row(&tasks, "toast")[2..4], ["Running", "make_toast@Suspend0"]);
+    assert_eq!(
+        row(&tasks, "toast")[2..4],
+        ["Running", "make_toast@Suspend0"]
+    );
     let eggs = row(&tasks, "eggs");
     assert_eq!(eggs[2..4], ["Waiting", "fry_eggs@Suspend0"]);
     assert_eq!(eggs[4], format!("examples/chef.rs:{eggs_await}"));
@@ -398,7 +433,10 @@ fn chef_session_shows_the_tasks_the_queue_and_busy_next_across_an_await() {
     assert_contains(&tree, "\"toast\", Running)");
     assert_contains(
         &tree,
-        &format!("running now → make_toast (examples/chef.rs:{})", toast_await + 1),
+        &format!(
+            "running now → make_toast (examples/chef.rs:{})",
+            toast_await + 1
+        ),
     );
     assert_contains(&tree, "→ fry_eggs@Suspend0 → Sleep(4.500 s, wheel L");
 
@@ -459,19 +497,36 @@ fn a_breakpoint_in_make_toast_is_enough_for_every_command() {
     assert_eq!(row(&tasks, "main")[2], "Running");
     let tree = output_of(&transcript, "busy await-tree", 0).join("\n");
     assert_contains(&tree, "running now → ");
-    assert_contains(&tree, &format!("synchronous_chef (examples/chef.rs:{}) → make_toast (examples/chef.rs:{toast_await})", line_of(chef, "let toast = make_toast(start).await")));
+    assert_contains(
+        &tree,
+        &format!(
+            "synchronous_chef (examples/chef.rs:{}) → make_toast (examples/chef.rs:{toast_await})",
+            line_of(chef, "let toast = make_toast(start).await")
+        ),
+    );
     let across = output_of(&transcript, "busy next", 0);
-    assert_eq!(across.last().copied(), Some(next_line.as_str()), "{across:?}");
+    assert_eq!(
+        across.last().copied(),
+        Some(next_line.as_str()),
+        "{across:?}"
+    );
 
     // The busy chef: the breakpoint hits again in the toast task.
     let tasks = output_of(&transcript, "busy tasks", 1);
-    assert_eq!(row(&tasks, "toast")[2..4], ["Running", "make_toast@Unresumed"]);
+    assert_eq!(
+        row(&tasks, "toast")[2..4],
+        ["Running", "make_toast@Unresumed"]
+    );
     assert_eq!(row(&tasks, "eggs")[2], "Queued");
     let queue = output_of(&transcript, "busy queue", 0).join("\n");
     assert_contains(&queue, "\"eggs\", task-");
     assert_contains(&queue, "channel (wakes from other threads): empty");
     let across = output_of(&transcript, "busy next", 1);
-    assert_eq!(across.last().copied(), Some(next_line.as_str()), "{across:?}");
+    assert_eq!(
+        across.last().copied(),
+        Some(next_line.as_str()),
+        "{across:?}"
+    );
     let timers = output_of(&transcript, "busy timers", 0).join("\n");
     assert_contains(&timers, "4.500 s");
     let eggs = output_of(&transcript, "busy await-tree eggs", 0);
@@ -487,7 +542,10 @@ fn a_breakpoint_in_make_toast_is_enough_for_every_command() {
 #[test]
 fn a_pause_at_a_breakpoint_is_not_reported_as_a_blocking_poll() {
     let Some(gdb) = rust_gdb() else { return };
-    let download = line_of("examples/gather.rs", "sleep(Duration::from_secs(time_to_wait)).await");
+    let download = line_of(
+        "examples/gather.rs",
+        "sleep(Duration::from_secs(time_to_wait)).await",
+    );
     let commands: Vec<String> = [
         format!("tbreak examples/gather.rs:{download}"),
         "run --simulated".into(),
@@ -496,7 +554,12 @@ fn a_pause_at_a_breakpoint_is_not_reported_as_a_blocking_poll() {
     ]
     .into();
     // Blocking-poll warnings on, as in any debug build.
-    let transcript = session(&gdb, "gather", &commands, &[("BUSY_CHEF_WARN_BLOCKING", "100")]);
+    let transcript = session(
+        &gdb,
+        "gather",
+        &commands,
+        &[("BUSY_CHEF_WARN_BLOCKING", "100")],
+    );
     assert_contains(&transcript, "while a debugger is attached");
     assert_contains(&transcript, "a simulated clock does not move");
     assert!(
@@ -522,4 +585,111 @@ fn an_untrusted_build_folder_gets_the_line_to_add() {
         + &String::from_utf8_lossy(&output.stderr);
     assert_contains(&text, "add-auto-load-safe-path");
     assert_contains(&text, "Undefined command: \"busy\"");
+}
+
+/// `.vscode/launch.json`'s gdb configurations: their build task finds the
+/// binary through cargo (no `target/` path written in), and their
+/// `setupCommands` alone (no trusted folder) give the `busy` commands.
+#[test]
+fn the_vscode_gdb_configurations_find_the_program_and_load_the_extension() {
+    let Some(gdb) = rust_gdb() else { return };
+    // VS Code's JSON allows comments; python3 strips them and reads it.
+    let reader = r#"
+import json, re
+def load(path):
+    return json.loads(re.sub(r"(?m)^\s*//.*$", "", open(path).read()))
+tasks = {t["label"]: t["command"] for t in load(".vscode/tasks.json")["tasks"]}
+for c in load(".vscode/launch.json")["configurations"]:
+    if c["type"] == "cppdbg":
+        print("CONFIG\t" + c["name"])
+        print("PROGRAM\t" + c["program"])
+        print("ARGS\t" + " ".join(c["args"]))
+        print("TASK\t" + tasks[c["preLaunchTask"]])
+        print("DEBUGGER\t" + c["miDebuggerPath"])
+        for s in c["setupCommands"]:
+            print("SETUP\t" + s["text"])
+"#;
+    let root = book_support::root();
+    let Ok(output) = Command::new("python3")
+        .args(["-c", reader])
+        .current_dir(&root)
+        .output()
+    else {
+        assert!(std::env::var_os("CI").is_none(), "python3 is missing in CI");
+        eprintln!("note: python3 not found; skipping the launch.json check");
+        return;
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listing = String::from_utf8(output.stdout).unwrap();
+    let configs: Vec<&str> = listing.split("CONFIG\t").skip(1).collect();
+    assert!(
+        configs.len() >= 2,
+        "gdb configurations for gather and chef:\n{listing}"
+    );
+    let chef = configs
+        .iter()
+        .find(|c| c.contains("/programs/chef"))
+        .expect("a gdb configuration for chef");
+    let field = |key: &str| -> Vec<String> {
+        chef.lines()
+            .filter_map(|l| l.strip_prefix(&format!("{key}\t")))
+            .map(|v| v.replace("${workspaceFolder}", &root.display().to_string()))
+            .collect()
+    };
+    let program = PathBuf::from(&field("PROGRAM")[0]);
+    assert!(!field("PROGRAM")[0].contains("target/"), "{program:?}");
+    assert_eq!(field("DEBUGGER"), ["rust-gdb"]);
+    let setup = field("SETUP");
+    assert!(
+        setup.iter().any(|s| s == "-enable-pretty-printing"),
+        "{setup:?}"
+    );
+    assert!(
+        setup
+            .iter()
+            .any(|s| s.starts_with("source ") && s.ends_with("debug/busy_chef_gdb.py")),
+        "{setup:?}"
+    );
+
+    let built = Command::new("bash")
+        .args(["-c", &field("TASK")[0]])
+        .current_dir(&root)
+        .output()
+        .expect("run the preLaunchTask");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    assert_eq!(
+        std::fs::canonicalize(&program).unwrap(),
+        std::fs::canonicalize(book_support::example_binary("chef")).unwrap(),
+        "the task links the binary cargo built"
+    );
+
+    // As cppdbg does: the setup commands (MI ones through the MI
+    // interpreter), then the program, with no folder trusted.
+    let early: Vec<String> = setup
+        .iter()
+        .map(|s| match s.strip_prefix('-') {
+            Some(mi) => format!("interpreter-exec mi \"-{mi}\""),
+            None => s.clone(),
+        })
+        .collect();
+    let early: Vec<&str> = early.iter().map(String::as_str).collect();
+    let toast_await = line_of("examples/chef.rs", "sleep(TOAST).await");
+    let commands: Vec<String> = [
+        format!("break examples/chef.rs:{toast_await}"),
+        format!("run {}", field("ARGS")[0]),
+        "busy tasks".into(),
+    ]
+    .into();
+    let quiet = [("BUSY_CHEF_WARN_BLOCKING", "off")];
+    let transcript = run_session(&gdb, &program, &early, &commands, &quiet, false);
+    let tasks = output_of(&transcript, "busy tasks", 0);
+    assert_eq!(row(&tasks, "main")[2], "Running", "{transcript}");
 }
