@@ -50,6 +50,9 @@
 //! * A task that panics is caught; its `JoinHandle` reports the panic.
 
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
+// The gdb extension (pretty-printers and the `busy` commands) travels inside
+// every binary built with busy-chef; `book/src/debugger.md` shows it at work.
+#![debugger_visualizer(gdb_script_file = "../debug/busy_chef_gdb.py")]
 
 mod base;
 mod blocking;

@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::base::clock::Clock;
+use crate::base::debugger;
 use crate::base::id::TaskId;
 use crate::base::instant::Instant;
 use crate::collections::wheel::TimerKey;
@@ -50,6 +51,8 @@ pub(crate) struct Hooks {
     current: Cell<WakeSource>,
     /// The id of the future of the latest `block_on` (warnings name it).
     main: Cell<Option<TaskId>>,
+    /// Said once that a debugger is attached, so slow polls are not blamed.
+    debugger_noted: Cell<bool>,
     recorder: Recorder,
     warnings: Warnings,
     /// `BUSY_CHEF_TRACE`: where the trace goes when the executor is dropped.
@@ -66,6 +69,7 @@ impl Hooks {
             poll_start: Cell::new((std::time::Instant::now(), Duration::ZERO)),
             current: Cell::new(WakeSource::Executor),
             main: Cell::new(None),
+            debugger_noted: Cell::new(false),
             recorder: Recorder::new(clock, defaults.output.is_some()),
             warnings: Warnings::default(),
             output: defaults.output.clone(),
@@ -191,7 +195,15 @@ impl Hooks {
         }
         if let Some(limit) = self.blocking.get().filter(|&limit| real > limit) {
             let who = self.describe(task, name().as_deref());
-            self.warning(Some(task), Warnings::blocking_poll(&who, real, limit));
+            if debugger::is_attached() {
+                // Most likely a pause at a breakpoint, not the program's fault.
+                if !self.debugger_noted.replace(true) {
+                    self.warnings
+                        .print(&Warnings::paused_by_debugger(&who, real));
+                }
+            } else {
+                self.warning(Some(task), Warnings::blocking_poll(&who, real, limit));
+            }
         }
     }
 

@@ -10,7 +10,7 @@
 //!
 //! | mistake | how it is seen | cost |
 //! |---|---|---|
-//! | a blocking poll | the real clock read around each poll | two clock readings per poll; on by default in debug builds only |
+//! | a blocking poll | the real clock read around each poll; not blamed while a debugger is attached (`base/debugger.rs`) | two clock readings per poll; on by default in debug builds only |
 //! | a lost waker | after `Pending`: the task is not queued and its `Arc` count shows no waker clone | one atomic load per `Pending`; always on |
 //! | a certain deadlock | the same for `block_on`'s future, after each of its polls and before parking; when no timer is left, a look at every task | one atomic load per park; the look at every task only when there is no timer |
 //!
@@ -75,6 +75,19 @@ impl Warnings {
              `Executor::warn_blocking_polls` or BUSY_CHEF_WARN_BLOCKING=<ms>|off.",
             millis(took),
             millis(limit),
+        )
+    }
+
+    /// A poll lasted `took`, over the limit, while a debugger is attached:
+    /// most likely a pause at a breakpoint, so nobody is blamed.
+    pub(crate) fn paused_by_debugger(who: &str, took: Duration) -> String {
+        format!(
+            "busy-chef: a poll of {who} lasted {} while a debugger is attached. A pause at \
+             a breakpoint is not a blocking poll, so busy-chef does not warn about slow \
+             polls while a debugger is attached. On the real clock, time went on during the \
+             pause: timers that came due meanwhile fire together at the next turn, and \
+             `Instant::now()` jumps ahead (a simulated clock does not move).",
+            millis(took),
         )
     }
 

@@ -20,6 +20,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
 
+use crate::base::debugger;
 use crate::base::id::{TaskId, TaskName};
 use crate::collections::slab::{Key, Keyed, Slab};
 use crate::diagnostics::deadlock::TaskFacts;
@@ -134,6 +135,8 @@ pub(crate) fn expect_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R
 /// what was there before.
 pub(crate) struct Enter {
     previous: Option<ManuallyDrop<Rc<Core>>>,
+    /// Its slot in the registry the debugger reads (`base/debugger.rs`).
+    registered: Option<usize>,
 }
 
 /// `block_on` starts. Panics if an executor is running here already.
@@ -151,16 +154,27 @@ pub(crate) fn enter(core: &Rc<Core>) -> Enter {
         }
         *current = Some(ManuallyDrop::new(core.clone()));
     });
-    Enter { previous: None }
+    let registered = debugger::register(Rc::as_ptr(core).cast());
+    Enter {
+        previous: None,
+        registered,
+    }
 }
 
 /// The executor shuts down: `Drop` impls that call `spawn` or wake a task
 /// reach the executor being dropped (which refuses politely) rather than
 /// panicking. Unlike [`enter`], it may nest.
 pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> Enter {
-    let core = ManuallyDrop::new(core.clone());
-    let previous = CURRENT.with(|current| current.borrow_mut().replace(core));
-    Enter { previous }
+    let previous = CURRENT.with(|current| {
+        current
+            .borrow_mut()
+            .replace(ManuallyDrop::new(core.clone()))
+    });
+    let registered = debugger::register(Rc::as_ptr(core).cast());
+    Enter {
+        previous,
+        registered,
+    }
 }
 
 impl Drop for Enter {
@@ -168,6 +182,9 @@ impl Drop for Enter {
         let previous = self.previous.take();
         let ours = CURRENT.with(|current| std::mem::replace(&mut *current.borrow_mut(), previous));
         drop(ours.map(ManuallyDrop::into_inner)); // outside the borrow
+        if let Some(slot) = self.registered {
+            debugger::unregister(slot);
+        }
     }
 }
 

@@ -30,7 +30,12 @@ pub fn example_binary(name: &str) -> PathBuf {
         .expect("target/<profile>");
     let binary = profile_dir.join("examples").join(name);
     let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
-    let sources = [root().join("examples"), root().join("executor")];
+    // `debug/`: the gdb extension, embedded in every binary.
+    let sources = [
+        root().join("examples"),
+        root().join("executor"),
+        root().join("debug"),
+    ];
     let stale = match built {
         None => true,
         Some(built) => sources.iter().any(|dir| newer_than(dir, built)),
