@@ -121,11 +121,12 @@ impl<T: Keyed> Slab<T> {
         }
     }
 
-    /// Stores `value`, which must have been made with [`next_key`](Self::next_key).
+    /// Stores `value` under `key`, which [`next_key`](Self::next_key) gave
+    /// (and which the value holds).
     #[inline]
-    pub fn insert(&mut self, value: T) {
-        let key = self.next_key();
-        debug_assert_eq!(value.key(), key, "a value is inserted under next_key()");
+    pub fn insert(&mut self, key: Key, value: T) {
+        debug_assert_eq!(key, self.next_key(), "a value is inserted under next_key()");
+        debug_assert_eq!(value.key(), key, "the value holds its key");
         if key.slot as usize == self.entries.len() {
             self.entries.push(Entry::Occupied(value));
         } else {
@@ -280,7 +281,7 @@ mod tests {
 
     fn insert(slab: &mut Slab<Labelled>, label: &'static str) -> Key {
         let key = slab.next_key();
-        slab.insert(Labelled(label, key));
+        slab.insert(key, Labelled(label, key));
         key
     }
 

@@ -211,7 +211,7 @@ impl Wheel {
         let seq = self.next_seq;
         self.next_seq += 1;
         let key = self.timers.next_key();
-        self.timers.insert(Entry {
+        let entry = Entry {
             key,
             deadline,
             seq,
@@ -219,7 +219,8 @@ impl Wheel {
             prev: None,
             next: None,
             waker,
-        });
+        };
+        self.timers.insert(key, entry);
         self.place(key);
         Ok(key)
     }

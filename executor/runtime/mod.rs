@@ -193,7 +193,7 @@ impl Executor {
             State::new_block_on(),
             inbox,
         ));
-        core.tasks.borrow_mut().insert(main.clone());
+        core.tasks.borrow_mut().insert(key, main.clone());
         let _entry = RemoveOnExit { core, key };
         let main_waker = waker(main.clone());
         let mut cx = Context::from_waker(&main_waker);
@@ -278,7 +278,7 @@ impl Core {
             task.shut_down();
             return JoinHandle::new(task);
         }
-        tasks.insert(task.clone());
+        tasks.insert(key, task.clone());
         drop(tasks);
         if let Some(name) = name {
             self.names.borrow_mut().insert(id, name);

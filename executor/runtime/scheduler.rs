@@ -235,7 +235,7 @@ mod tests {
         (0..n)
             .map(|_| {
                 let key = slab.next_key();
-                slab.insert(Holder(key));
+                slab.insert(key, Holder(key));
                 key
             })
             .collect()

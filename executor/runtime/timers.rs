@@ -111,10 +111,14 @@ impl Timers {
     /// other task loses its wake; then the first panic goes on to the caller
     /// (scenario: `panicking_timer_waker_propagates_but_loses_no_other_wake`
     /// in `tests/faults.rs`).
+    #[inline]
     pub(crate) fn fire_due(&self) {
-        if self.wheel.borrow().is_empty() {
-            return;
+        if !self.wheel.borrow().is_empty() {
+            self.fire_due_timers();
         }
+    }
+
+    fn fire_due_timers(&self) {
         let now = self.clock.tick_at_or_before(self.clock.now());
         let mut fired = self.fired.take();
         self.wheel.borrow_mut().advance(now, &mut fired);

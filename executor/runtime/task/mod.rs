@@ -84,16 +84,17 @@ impl<F: Future + 'static> Task<F> {
     ) -> Arc<Self> {
         let arc = Arc::<Self>::new_uninit();
         let place = Arc::as_ptr(&arc).cast_mut().cast::<Self>();
-        let task = Task {
-            header: Header::new(id, key, State::new_spawned(named), inbox),
-            stage: Stage::new(future),
-            awaiter: Cell::new(None),
-        };
         // `Arc::get_mut` would check that we are alone with an atomic
         // operation; we know it: the `Arc` was made on the line above.
         // SAFETY: the `Arc` is new, so nothing else can see its memory, and
         // `place` points at its value, which is ours to initialize.
-        unsafe { place.write(task) };
+        unsafe {
+            place.write(Task {
+                header: Header::new(id, key, State::new_spawned(named), inbox),
+                stage: Stage::new(future),
+                awaiter: Cell::new(None),
+            })
+        };
         // SAFETY: initialized just above.
         unsafe { arc.assume_init() }
     }
