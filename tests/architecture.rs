@@ -25,6 +25,7 @@ const ORDER: &[(&str, &str)] = &[
     ("base::join_error", "base"),
     ("base::lock", "base"),
     ("base::waker_slot", "base"),
+    ("base::debugger", "base"),
     ("base", "base"),
     // Layer 2: diagnostics, a leaf the runtime calls.
     ("diagnostics::event", "diagnostics"),
@@ -78,7 +79,7 @@ const UNSAFE_ALLOWED: &[&str] = &[
 
 /// The reading path's budget: code lines of `runtime/` and `collections/`,
 /// not counting comments, blank lines and `#[cfg(test)]` modules.
-const READING_PATH_BUDGET: usize = 1_700;
+const READING_PATH_BUDGET: usize = 1_800;
 
 fn executor_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("executor")
