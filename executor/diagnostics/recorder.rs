@@ -4,6 +4,7 @@
 //! Book chapter: *Seeing it* (`book/src/seeing-it.md`).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -88,7 +89,7 @@ struct Log {
     start: Duration,
     events: Vec<Event>,
     /// Timers in the wheel, and their numbers in the trace.
-    timers: Vec<(TimerKey, u64, Duration)>,
+    timers: HashMap<TimerKey, u64>,
     next_timer: u64,
     /// With `keep_whole_run`: a copy of what `take` handed out.
     taken: Vec<Event>,
@@ -103,6 +104,11 @@ impl Recorder {
             origin,
             log: RefCell::new(Log::default()),
         }
+    }
+
+    /// The executor's clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The executor's clock, as time since the executor was created.
@@ -136,6 +142,7 @@ impl Recorder {
             start,
             end: now.max(start),
             events,
+            simulated: self.clock.is_simulated(),
         }
     }
 
@@ -148,31 +155,29 @@ impl Recorder {
             start: Duration::ZERO,
             end,
             events,
+            simulated: self.clock.is_simulated(),
         }
     }
 
     /// Gives a timer its number in the trace.
-    pub(crate) fn timer_registered(&self, key: TimerKey, deadline: Duration) -> u64 {
+    pub(crate) fn timer_registered(&self, key: TimerKey) -> u64 {
         let mut log = self.log.borrow_mut();
         let number = log.next_timer;
         log.next_timer += 1;
-        log.timers.push((key, number, deadline));
+        log.timers.insert(key, number);
         number
     }
 
-    /// A timer left the wheel before it fired: its number, if it had one.
-    pub(crate) fn timer_cancelled(&self, key: TimerKey) -> Option<u64> {
-        let mut log = self.log.borrow_mut();
-        let i = log.timers.iter().position(|(k, ..)| *k == key)?;
-        Some(log.timers.swap_remove(i).1)
+    /// The number of a timer in the wheel, if it has one (a timer set before
+    /// recording began has none).
+    pub(crate) fn timer_number(&self, key: TimerKey) -> Option<u64> {
+        self.log.borrow().timers.get(&key).copied()
     }
 
-    /// The timers due by `now` have fired: forget their keys.
-    pub(crate) fn timers_fired(&self, now: Duration) {
-        self.log
-            .borrow_mut()
-            .timers
-            .retain(|&(_, _, deadline)| deadline > now);
+    /// A timer left the wheel (it fired, or was cancelled): its number, if
+    /// it had one.
+    pub(crate) fn timer_gone(&self, key: TimerKey) -> Option<u64> {
+        self.log.borrow_mut().timers.remove(&key)
     }
 
     pub(crate) fn events_len(&self) -> Option<usize> {

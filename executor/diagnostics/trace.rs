@@ -44,8 +44,10 @@
 
 use std::time::Duration;
 
-pub use super::event::{Ending, Event, PollResult, Trace, WakeSource, What};
+pub use super::event::{Door, Ending, Event, PollResult, Trace, WakeSource, What};
 pub use super::render::{svg, Timeline};
+/// Where a timer waits in the wheel ([`What::TimerPlaced`]).
+pub use crate::collections::wheel::Place as TimerPlace;
 
 impl Trace {
     /// The terminal timeline of this trace. It implements `Display`:
