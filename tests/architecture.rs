@@ -32,6 +32,7 @@ const ORDER: &[(&str, &str)] = &[
     ("diagnostics::render::timeline", "diagnostics"),
     ("diagnostics::render::svg", "diagnostics"),
     ("diagnostics::render::chrome", "diagnostics"),
+    ("diagnostics::render::replay", "diagnostics"),
     ("diagnostics::render", "diagnostics"),
     ("diagnostics::trace", "diagnostics"),
     ("diagnostics::recorder", "diagnostics"),

@@ -31,6 +31,9 @@ pub(crate) enum Output {
     Chrome(String),
     /// `BUSY_CHEF_TRACE=path.svg`: an SVG picture.
     Svg(String),
+    /// `BUSY_CHEF_TRACE=path.replay.json`: a replay, to step through in the
+    /// book's replay widget.
+    Replay(String),
 }
 
 /// The default blocking-poll threshold (asyncio's `slow_callback_duration`).
@@ -43,6 +46,8 @@ pub(crate) fn defaults() -> &'static Defaults {
             let value = value.trim().to_string();
             if value.is_empty() || value == "0" {
                 None
+            } else if value.ends_with(".replay.json") {
+                Some(Output::Replay(value))
             } else if value.ends_with(".json") {
                 Some(Output::Chrome(value))
             } else if value.ends_with(".svg") {
@@ -194,6 +199,7 @@ pub(crate) fn write_output(output: &Output, trace: &Trace) {
         }
         Output::Chrome(path) => std::fs::write(path, trace.to_chrome_json()),
         Output::Svg(path) => std::fs::write(path, trace.to_svg()),
+        Output::Replay(path) => std::fs::write(path, trace.to_replay_json()),
     };
     if let Err(e) = written {
         eprintln!("busy-chef: could not write the trace ({output:?}): {e}");
