@@ -662,9 +662,10 @@ fn replay_steps(text: &str) -> Result<(Vec<Json>, Tasks), String> {
 
 /// What the chapter says of the replays. Run 1: the dough's poll is one
 /// step (its `run` and its `poll` are consecutive), long (50 ms at least:
-/// the blocking-poll limit of this run), a warning names the dough, and the
-/// eggs' first timer, due during that poll, fires after it. Run 3: the
-/// dough is polled twice, its wake comes from another thread through the
+/// the blocking-poll limit of this run), a warning names the dough, the
+/// eggs' first timer was due during that poll, and the timer step after it
+/// fires the eggs' and the coffee's. Run 3: the dough is polled twice
+/// (`Pending`, then done), its wake comes from another thread through the
 /// channel door, and the eggs are polled in between.
 fn replay_shape_problems(run1: &str, run3: &str) -> Result<(), String> {
     let id_of = |tasks: &[(u64, String)], name: &str| {
@@ -678,6 +679,24 @@ fn replay_shape_problems(run1: &str, run3: &str) -> Result<(), String> {
         step.get("do").as_str() == Some(kind) && step.get("task").as_u64() == Some(task)
     };
     let t = |step: &Json| step.get("t").as_u64().unwrap_or(0);
+
+    // The `.await` lines the replays name are still the example's.
+    let source = std::fs::read_to_string(root().join("examples/cpu_bound.rs")).unwrap();
+    for text in [run1, run3] {
+        for step in replay_steps(text)?
+            .0
+            .iter()
+            .filter(|s| s.get("do").as_str() == Some("timer"))
+        {
+            let line = step.get("at").get("line").as_u64().unwrap_or(0) as usize;
+            let code = source.lines().nth(line.wrapping_sub(1)).unwrap_or("");
+            if !(code.contains("sleep(") && code.contains(".await")) {
+                return Err(format!(
+                    "a timer's .await is not at cpu_bound.rs:{line} any more"
+                ));
+            }
+        }
+    }
 
     let (steps, tasks) = replay_steps(run1)?;
     let (dough, eggs) = (id_of(&tasks, "dough")?, id_of(&tasks, "eggs")?);
@@ -711,6 +730,19 @@ fn replay_shape_problems(run1: &str, run3: &str) -> Result<(), String> {
     if !(deadline < t(poll) && fire > run + 1) {
         return Err("run 1: the eggs' first timer was not due during the dough's poll".into());
     }
+    // The timer step right after the poll fires the eggs' and the coffee's.
+    let coffee = id_of(&tasks, "coffee")?;
+    let next_turn = (run..steps.len())
+        .find(|&i| steps[i].get("do").as_str() == Some("turn"))
+        .unwrap_or(steps.len());
+    let woken: Vec<u64> = steps[run..next_turn]
+        .iter()
+        .filter(|s| s.get("do").as_str() == Some("fire"))
+        .flat_map(|s| s.get("woke").items().iter().filter_map(Json::as_u64))
+        .collect();
+    if woken != [eggs, coffee] {
+        return Err("run 1: the step after the poll does not fire the eggs and the coffee".into());
+    }
 
     let (steps, tasks) = replay_steps(run3)?;
     let (dough, eggs) = (id_of(&tasks, "dough")?, id_of(&tasks, "eggs")?);
@@ -723,6 +755,11 @@ fn replay_shape_problems(run1: &str, run3: &str) -> Result<(), String> {
             polls.len()
         ));
     };
+    if steps[first].get("result").as_str() != Some("pending")
+        || steps[last].get("ended").as_str() != Some("done")
+    {
+        return Err("run 3: the dough's first poll is not Pending, or its last not done".into());
+    }
     let wake = steps[first..last]
         .iter()
         .position(|s| is(s, "wake", dough))
@@ -796,4 +833,6 @@ fn the_replay_checks_catch_what_they_should() {
     let twice = format!("{}\n{}", &run3[..line_end], &run3[line_start..]);
     assert!(bad(run1, &twice).contains("not twice"));
     assert!(bad("{}", run3).contains("not a busy-chef replay"));
+    let moved = run1.replace("\"line\":", "\"line\":1");
+    assert!(bad(&moved, run3).contains("any more"));
 }

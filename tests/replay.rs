@@ -13,6 +13,8 @@
 //!   task polled is the one at the front of the queue, every timer sits
 //!   where the wheel's rule puts it (computed here from its deadline and the
 //!   wheel's time), cascades and fires happen where and when they must.
+//! * [`the_format_is_described_alike_in_the_code_the_book_and_the_widget`]:
+//!   the kinds of step and the version, in all three places.
 //!
 //! The widget itself is tested in a browser: `tests/replay_browser.rs`.
 
@@ -235,14 +237,26 @@ fn generated_chef_replay_agrees_with_its_text_timeline() {
         }
         assert!(seen.contains(&"main".to_string()), "{panel}");
     }
-    // What the timer-wheel chapter says of the eggs' timer: set at 3 s for
-    // 4.5 s, in level 2; two cascades; it fires at 4.5 s.
+    // What the timer-wheel chapter says of the eggs' timer, step by step:
+    // set at 3 s for 4.5 s, in level 2; two cascades; it fires at 4.5 s.
     let brief = brief(&json);
+    let chapter = std::fs::read_to_string(root().join("book/src/timer-wheel.md")).unwrap();
+    for (step, line) in [
+        (56, "3.000 timer #4 eggs (2, 1)"),
+        (94, "4.096 cascade #4 (2, 1) -> (1, 6)"),
+        (98, "4.480 cascade #4 (1, 6) -> (0, 20)"),
+        (102, "4.500 fire #4"),
+    ] {
+        assert_eq!(brief[step - 1], line, "step {step}:\n{brief:#?}");
+        let said = format!("step {step:>3}, at {} s", &line[..5]);
+        assert!(
+            chapter.contains(&said),
+            "timer-wheel.md should say {said:?}"
+        );
+    }
+    assert_eq!(steps(&json)[101].get("woke").items(), [Json::Number(4.0)]);
+    // And of the toast's and the coffee's: level 1, one cascade each.
     for line in [
-        "3.000 timer #4 eggs (2, 1)",
-        "4.096 cascade #4 (2, 1) -> (1, 6)",
-        "4.480 cascade #4 (1, 6) -> (0, 20)",
-        "4.500 fire #4",
         "3.000 timer #3 toast (1, 62)",
         "3.968 cascade #3 (1, 62) -> (0, 32)",
         "3.000 timer #5 coffee (1, 54)",
@@ -468,6 +482,56 @@ fn the_rule_checker_catches_what_it_should() {
 // ---------------------------------------------------------------------------
 // One format, described alike everywhere
 // ---------------------------------------------------------------------------
+
+/// The kinds in a Markdown table whose rows start with "| `kind` |".
+fn kinds_in_table(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| line.trim_start_matches("//!").trim())
+        .filter_map(|line| {
+            let rest = line.strip_prefix("| `")?;
+            let (kind, after) = rest.split_once('`')?;
+            let cell = after.trim_start().starts_with('|') && kind != "do";
+            cell.then(|| kind.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_format_is_described_alike_in_the_code_the_book_and_the_widget() {
+    let read = |path: &str| std::fs::read_to_string(root().join(path)).unwrap();
+    let code = kinds_in_table(&read("executor/diagnostics/render/replay.rs"));
+    let book = kinds_in_table(&read("book/src/replay.md"));
+    let widget = read("book/replay/replay.js");
+    let table = widget
+        .split("var KINDS = {")
+        .nth(1)
+        .and_then(|rest| rest.split("};").next())
+        .expect("KINDS in replay.js");
+    let widget: Vec<String> = table
+        .lines()
+        .filter_map(|line| line.trim().split_once(": {").map(|(k, _)| k.to_string()))
+        .collect();
+    assert!(code.len() >= 13, "{code:?}");
+    assert_eq!(
+        code, book,
+        "the kinds of step: replay.rs and book/src/replay.md"
+    );
+    assert_eq!(code, widget, "the kinds of step: replay.rs and replay.js");
+    // Every kind is written by the exporter (in the book's two replays).
+    let written = format!(
+        "{}{}",
+        read("book/src/generated/gather.replay.json"),
+        read("book/src/generated/chef.replay.json")
+    );
+    for kind in code
+        .iter()
+        .filter(|k| !["wake", "end", "cancel", "warning"].contains(&k.as_str()))
+    {
+        assert!(written.contains(&format!("\"do\":\"{kind}\"")), "{kind}");
+    }
+    assert!(read("book/replay/replay.js").contains("var VERSION = 1;"));
+    assert!(read("book/src/replay.md").contains("version 1"));
+}
 
 #[test]
 fn names_cannot_break_out_of_the_script_element_the_book_puts_replays_in() {
