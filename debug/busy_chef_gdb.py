@@ -582,7 +582,16 @@ def find_core():
     return gdb.Value(chosen[0]).cast(core_type.pointer()).dereference()
 
 
-_ASYNC_BODY = re.compile(r"\{(async_fn|async_block|async_closure|coroutine)#\d+\}")
+_ASYNC_BODY = re.compile(r"\{(async_fn|async_block|async_closure|coroutine)#\d+\}$")
+
+
+def is_async_body(function_name):
+    """Is this function the body of an async fn or block? Its own name
+    must end in `{async_fn#N}` or the like: `Task::run<m::f::{async_fn#0}
+    ::{async_block_env#0}>` only mentions one in its type arguments."""
+    return _ASYNC_BODY.search(_strip_generics(function_name)) is not None
+
+
 _BLOCK_ON = re.compile(r"^busy_chef::runtime::Executor::block_on<")
 _RUN_TASK = re.compile(r"^busy_chef::runtime::core::Core::run_task$")
 
@@ -642,7 +651,7 @@ def running_chain(info):
         name = frame.name() or ""
         if stop.search(name):
             break
-        if _ASYNC_BODY.search(name):
+        if is_async_body(name):
             sal = frame.find_sal()
             where = "%s:%d" % (sal.symtab.filename, sal.line) if sal.symtab else "?"
             env_name = _strip_env_generics(_strip_generics(name))
@@ -849,7 +858,9 @@ def _strip_generics(name):
 
 def short_future_name(type_name):
     """`chef::make_toast::{async_fn_env#0}` → `make_toast`;
-    `gather::main::{async_block_env#0}` → `main::{async_block#0}`."""
+    `gather::main::{async_block_env#0}` → `main::{async_block#0}`;
+    `m::f::{async_fn#0}::{async_block_env#0}` (a block inside the async fn
+    `f`) → `f::{async_block#0}`."""
     name = _strip_generics(type_name)
     m = _ENV.search(name)
     if not m:
@@ -857,7 +868,12 @@ def short_future_name(type_name):
     path = name[: m.start()].rstrip(":").split("::")
     if m.group(1) == "async_fn":
         return path[-1]
-    return "%s::{%s#%s}" % (path[-1], m.group(1), m.group(2))
+    # The innermost named item, then the blocks and closures inside it; an
+    # async fn's own body (`{async_fn#0}`) is the fn itself.
+    named = [i for i, part in enumerate(path) if not part.startswith("{")]
+    start = named[-1] if named else 0
+    inner = [part for part in path[start + 1 :] if not part.startswith("{async_fn#")]
+    return "::".join([path[start]] + inner + ["{%s#%s}" % (m.group(1), m.group(2))])
 
 
 def poll_function(type_name):
@@ -1629,10 +1645,10 @@ class BusyNext(gdb.Command):
     def invoke(self, arg, from_tty):
         frame = gdb.selected_frame()
         function = frame.function()
-        if function is None or not _ASYNC_BODY.search(function.name):
+        if function is None or not is_async_body(function.name):
             raise gdb.GdbError(
                 "busy next: the selected frame is not the body of an async fn or block "
-                "(its name has no {async_fn#N}); use `next` here.")
+                "(its name does not end in {async_fn#N} or {async_block#N}); use `next` here.")
         env_type = _strip_env_generics(function.name)
         caller = frame.older()
         env = env_in_frame(caller, env_type) if caller is not None else None
@@ -1709,8 +1725,21 @@ class BusyNext(gdb.Command):
 
 
 def _strip_env_generics(function_name):
-    """`m::f::{async_fn#0}<T>` → `m::f::{async_fn_env#0}<T>`."""
-    return re.sub(r"\{(async_fn|async_block|async_closure|coroutine|closure)#", r"{\1_env#", function_name, count=1)
+    """`m::f::{async_fn#0}<T>` → `m::f::{async_fn_env#0}<T>`: the type of
+    the state machine that a body polls. The last `{...#N}` of the path
+    (`m::f::{async_fn#0}::{async_block#0}` is a block inside `f`), not one
+    in the type arguments."""
+    depth, last = 0, None
+    for m in re.finditer(r"[<>]|\{(async_fn|async_block|async_closure|coroutine|closure)#", function_name):
+        if m.group(0) == "<":
+            depth += 1
+        elif m.group(0) == ">":
+            depth -= 1
+        elif depth == 0:
+            last = m
+    if last is None:
+        return function_name
+    return "%s{%s_env#%s" % (function_name[: last.start()], last.group(1), function_name[last.end():])
 
 
 class BusyTaskFunction(gdb.Function):

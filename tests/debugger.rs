@@ -603,6 +603,56 @@ fn an_unnamed_task_is_shown_by_its_id() {
     assert_contains(&executor, &format!("Waker → {id}}}"));
 }
 
+/// An async block inside an async fn (`spawn(async { .. })` in
+/// `panic_it`) is a body of its own: it is named after the fn
+/// (`panic_it::{async_block#0}`), its await chain while it runs is its own
+/// frame (not the executor's generic frames that poll it, whose names
+/// mention it as a type argument), and `busy next` follows it across its
+/// `.await`.
+#[test]
+fn an_async_block_spawned_inside_an_async_fn_is_followed_like_one() {
+    let Some(gdb) = rust_gdb() else { return };
+    let file = "examples/join_handle.rs";
+    let sleep_line = line_of(file, "panic!(\"the pan caught fire\")") - 1;
+    let commands: Vec<String> = [
+        format!("break {file}:{sleep_line}"),
+        "run".into(),
+        "busy await-tree".into(),
+        "next".into(),
+        "busy next".into(),
+        "busy tasks".into(),
+    ]
+    .into();
+    let quiet = [("BUSY_CHEF_WARN_BLOCKING", "off")];
+    let transcript = session(&gdb, "join_handle", &commands, &quiet);
+
+    let tree = output_of(&transcript, "busy await-tree", 0);
+    let block = format!("panic_it::{{async_block#0}} ({file}:{sleep_line})");
+    assert!(
+        tree.iter()
+            .any(|line| line.ends_with(&format!(", running now → {block}"))),
+        "{tree:?}"
+    );
+    let across = output_of(&transcript, "busy next", 0);
+    assert_contains(
+        across[0],
+        &format!("panic_it::{{async_block#0}} returned Pending at {file}:{sleep_line}"),
+    );
+    assert_eq!(
+        across.last().copied(),
+        Some(shown_line(file, sleep_line + 1).as_str()),
+        "{across:?}"
+    );
+    let tasks = output_of(&transcript, "busy tasks", 0).join("\n");
+    assert_contains(
+        &tasks,
+        &format!(
+            "Running  panic_it::{{async_block#0}}@Suspend0  running: panic_it::{{async_block#0}} ({file}:{})",
+            sleep_line + 1
+        ),
+    );
+}
+
 /// `main (task-1)`: how the await tree names block_on's future, from its
 /// row in `busy tasks`.
 fn tasks_head(tasks: &[&str]) -> String {
