@@ -18,6 +18,7 @@
 //! cargo run --release --example cpu_bound           # dough ≈ 1 s
 //! cargo run --example cpu_bound -- --quick          # everything 5× shorter
 //! cargo run --example cpu_bound -- --svg cpu.svg    # also draw the timelines as an SVG file
+//! cargo run --example cpu_bound -- --replay .       # also write each run as a replay
 //! ```
 //!
 //! It ends by drawing what the executor did in each run, on one time scale
@@ -292,5 +293,15 @@ fn main() {
         let path = args.get(i + 1).expect("--svg needs a file name");
         std::fs::write(path, busy_chef::trace::svg(&panels)).expect("write the SVG file");
         println!("\nwrote {path}");
+    }
+    // Replays, to step through in the book's replay widget (chapter
+    // "Watching it run"): cpu_bound-run1.replay.json, ...
+    if let Some(i) = args.iter().position(|arg| arg == "--replay") {
+        let folder = std::path::Path::new(args.get(i + 1).expect("--replay needs a folder"));
+        for (n, (_, trace)) in panels.iter().enumerate() {
+            let path = folder.join(format!("cpu_bound-run{}.replay.json", n + 1));
+            std::fs::write(&path, trace.to_replay_json()).expect("write the replay");
+            println!("wrote {}", path.display());
+        }
     }
 }

@@ -162,7 +162,7 @@ fn main() {
         now += 1 + pseudo_random(&mut seed) % 5_000;
         let (mut from_heap, mut from_wheel) = (Vec::new(), Vec::new());
         heap.fire_due(now, &mut from_heap);
-        wheel.advance(now, &mut from_wheel);
+        wheel.advance(now, &mut from_wheel, None);
         from_heap.drain(..).for_each(Waker::wake);
         from_wheel.drain(..).for_each(Waker::wake);
         let mut a = std::mem::take(&mut *heap_log.lock().unwrap());

@@ -81,7 +81,7 @@ pub use spawn::{spawn, spawn_named};
 pub mod internals {
     pub use crate::collections::slab::{Key, Slab};
     pub use crate::collections::wheel::{
-        Expiration, InsertError, Tick, TimerKey, Wheel, LEVELS, MAX_SPAN,
+        Expiration, InsertError, Moved, Place, Tick, TimerKey, Wheel, LEVELS, MAX_SPAN,
     };
 }
 

@@ -1266,7 +1266,7 @@ fn generated_wheel_walkthrough() {
     while let Some(next) = wheel.next_expiration() {
         stop += 1;
         let mut fired = Vec::new();
-        wheel.advance(next.tick(), &mut fired);
+        wheel.advance(next.tick(), &mut fired, None);
         fired.into_iter().for_each(Waker::wake);
         let woken = std::mem::take(&mut *log.lock().unwrap());
         let what = if woken.is_empty() {

@@ -142,7 +142,7 @@ fn gather_wheel_stops() {
     let mut stops = Vec::new();
     let mut fired = Vec::new();
     while let Some(tick) = wheel.next_deadline() {
-        wheel.advance(tick, &mut fired);
+        wheel.advance(tick, &mut fired, None);
         stops.push((tick, fired.len()));
         fired.clear();
     }

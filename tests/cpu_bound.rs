@@ -39,6 +39,14 @@
 //! dough's bar, the dough polled twice, a panel or a row renamed, a panel on
 //! its own time scale).
 //!
+//! [`cpu_bound_replays_show_the_long_poll_and_then_the_fix`], the replays
+//! of runs 1 and 3 (`--replay`) that the chapter embeds: in run 1 the
+//! dough's poll is one long step, with a warning, during which the eggs'
+//! first timer came due; in run 3 the dough is polled twice, its wake comes
+//! through the channel door, and the eggs are polled in between
+//! ([`replay_shape_problems`]). Like the figure, they come from a real run
+//! and are rewritten only when blessing and out of date.
+//!
 //! **The figure in the book comes from a real run.** A real-clock timeline
 //! differs in its characters from run to run, so it cannot be compared
 //! character by character like the simulated ones in *Seeing it*. Instead,
@@ -54,22 +62,27 @@
 //! must hold. To draw a fresh figure anyway, delete the two files and bless.
 
 mod book_support;
+mod json;
 
 use std::process::Command;
 use std::sync::OnceLock;
 
 use book_support::{check_or_bless, example_binary, root};
+use json::Json;
 
 /// The blocking-poll threshold for the example's run, in milliseconds.
 const WARN_BLOCKING_MS: &str = "50";
 const FIGURE: &str = "book/src/generated/cpu_bound-timeline.txt";
 const FIGURE_SVG: &str = "book/src/generated/cpu_bound.svg";
 
-/// One run of `cpu_bound --quick --svg <temp>`, shared by the tests.
+/// One run of `cpu_bound --quick --svg <temp> --replay <temp>`, shared by
+/// the tests.
 struct Ran {
     stdout: String,
     stderr: String,
     svg: String,
+    /// The replays of runs 1 and 3.
+    replays: [String; 2],
 }
 
 fn ran() -> &'static Ran {
@@ -77,8 +90,12 @@ fn ran() -> &'static Ran {
     RAN.get_or_init(|| {
         let svg_path =
             std::env::temp_dir().join(format!("busy-chef-{}-cpu_bound.svg", std::process::id()));
+        let replays =
+            std::env::temp_dir().join(format!("busy-chef-{}-cpu_bound", std::process::id()));
+        std::fs::create_dir_all(&replays).unwrap();
         let output = Command::new(example_binary("cpu_bound"))
             .args(["--quick", "--svg", svg_path.to_str().unwrap()])
+            .args(["--replay", replays.to_str().unwrap()])
             .env("BUSY_CHEF_WARN_BLOCKING", WARN_BLOCKING_MS)
             .env_remove("BUSY_CHEF_TRACE")
             .output()
@@ -91,10 +108,17 @@ fn ran() -> &'static Ran {
         );
         let svg = std::fs::read_to_string(&svg_path).expect("cpu_bound --svg writes the file");
         std::fs::remove_file(&svg_path).ok();
+        let replay = |run: u32| {
+            let path = replays.join(format!("cpu_bound-run{run}.replay.json"));
+            std::fs::read_to_string(&path).expect("cpu_bound --replay writes the files")
+        };
+        let replays_read = [replay(1), replay(3)];
+        std::fs::remove_dir_all(&replays).ok();
         Ran {
             stdout: String::from_utf8(output.stdout).expect("utf-8 output"),
             stderr,
             svg,
+            replays: replays_read,
         }
     })
 }
@@ -602,4 +626,174 @@ fn cpu_bound_timelines_show_the_dough_holding_the_thread() {
             row.summary
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// The replays
+// ---------------------------------------------------------------------------
+
+/// The replays of runs 1 and 3 in the book's chapter: like the figure, from
+/// a real run, and written only when blessing and out of date.
+const REPLAYS: [&str; 2] = [
+    "book/src/generated/cpu_bound-run1.replay.json",
+    "book/src/generated/cpu_bound-run3.replay.json",
+];
+
+/// The tasks of a replay: (number, name).
+type Tasks = Vec<(u64, String)>;
+
+/// A replay's steps and tasks.
+fn replay_steps(text: &str) -> Result<(Vec<Json>, Tasks), String> {
+    let json = Json::parse(text)?;
+    if json.get("format").as_str() != Some("busy-chef-replay") {
+        return Err("not a busy-chef replay".into());
+    }
+    let tasks = json
+        .get("tasks")
+        .items()
+        .iter()
+        .map(|t| {
+            let name = t.get("name").as_str().unwrap_or("?").to_string();
+            (t.get("id").as_u64().unwrap_or(0), name)
+        })
+        .collect();
+    Ok((json.get("steps").items().to_vec(), tasks))
+}
+
+/// What the chapter says of the replays. Run 1: the dough's poll is one
+/// step (its `run` and its `poll` are consecutive), long (50 ms at least:
+/// the blocking-poll limit of this run), a warning names the dough, and the
+/// eggs' first timer, due during that poll, fires after it. Run 3: the
+/// dough is polled twice, its wake comes from another thread through the
+/// channel door, and the eggs are polled in between.
+fn replay_shape_problems(run1: &str, run3: &str) -> Result<(), String> {
+    let id_of = |tasks: &[(u64, String)], name: &str| {
+        tasks
+            .iter()
+            .find(|(_, n)| n == name)
+            .map(|(id, _)| *id)
+            .ok_or(format!("no task `{name}`"))
+    };
+    let is = |step: &Json, kind: &str, task: u64| {
+        step.get("do").as_str() == Some(kind) && step.get("task").as_u64() == Some(task)
+    };
+    let t = |step: &Json| step.get("t").as_u64().unwrap_or(0);
+
+    let (steps, tasks) = replay_steps(run1)?;
+    let (dough, eggs) = (id_of(&tasks, "dough")?, id_of(&tasks, "eggs")?);
+    let run = steps
+        .iter()
+        .position(|s| is(s, "run", dough))
+        .ok_or("run 1: the dough is never run")?;
+    let poll = &steps[run + 1];
+    if !is(poll, "poll", dough) || poll.get("ended").as_str() != Some("done") {
+        return Err("run 1: the dough's one poll is not the step after its run".into());
+    }
+    if t(poll) - t(&steps[run]) < 50_000 {
+        return Err("run 1: the dough's poll is shorter than 50 ms".into());
+    }
+    if !steps[run + 2..run + 4]
+        .iter()
+        .any(|s| s.get("do").as_str() == Some("warning") && s.get("task").as_u64() == Some(dough))
+    {
+        return Err("run 1: no warning about the dough after its poll".into());
+    }
+    let first_timer = steps
+        .iter()
+        .find(|s| is(s, "timer", eggs))
+        .ok_or("run 1: the eggs set no timer")?;
+    let number = first_timer.get("timer").as_u64();
+    let fire = steps
+        .iter()
+        .position(|s| s.get("do").as_str() == Some("fire") && s.get("timer").as_u64() == number)
+        .ok_or("run 1: the eggs' first timer never fires")?;
+    let deadline = first_timer.get("deadline").as_u64().unwrap_or(0);
+    if !(deadline < t(poll) && fire > run + 1) {
+        return Err("run 1: the eggs' first timer was not due during the dough's poll".into());
+    }
+
+    let (steps, tasks) = replay_steps(run3)?;
+    let (dough, eggs) = (id_of(&tasks, "dough")?, id_of(&tasks, "eggs")?);
+    let polls: Vec<usize> = (0..steps.len())
+        .filter(|&i| is(&steps[i], "poll", dough))
+        .collect();
+    let [first, last] = polls[..] else {
+        return Err(format!(
+            "run 3: the dough is polled {} times, not twice",
+            polls.len()
+        ));
+    };
+    let wake = steps[first..last]
+        .iter()
+        .position(|s| is(s, "wake", dough))
+        .ok_or("run 3: no wake of the dough between its polls")?;
+    let wake = &steps[first + wake];
+    if wake.get("by").as_str() != Some("outside") || wake.get("door").as_str() != Some("channel") {
+        return Err("run 3: the dough's wake did not come through the channel door".into());
+    }
+    if !steps[first..last].iter().any(|s| is(s, "poll", eggs)) {
+        return Err("run 3: the eggs are not polled while the dough is kneaded".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn cpu_bound_replays_show_the_long_poll_and_then_the_fix() {
+    let ran = ran();
+    let [run1, run3] = &ran.replays;
+    if let Err(problem) = replay_shape_problems(run1, run3) {
+        panic!("today's replays: {problem}");
+    }
+    let checked_in: Vec<Option<String>> = REPLAYS
+        .iter()
+        .map(|path| std::fs::read_to_string(root().join(path)).ok())
+        .collect();
+    let fits = match (&checked_in[0], &checked_in[1]) {
+        (Some(one), Some(three)) => replay_shape_problems(one, three),
+        _ => Err("missing".to_string()),
+    };
+    if std::env::var_os("BUSY_CHEF_BLESS").is_some() {
+        if fits.is_err() {
+            check_or_bless(REPLAYS[0], run1);
+            check_or_bless(REPLAYS[1], run3);
+        }
+        return;
+    }
+    if let Err(problem) = fits {
+        panic!(
+            "{} and {} are out of date ({problem}): run `BUSY_CHEF_BLESS=1 cargo test --test \
+             cpu_bound` (delete them first to record them afresh)",
+            REPLAYS[0], REPLAYS[1]
+        );
+    }
+}
+
+#[test]
+fn the_replay_checks_catch_what_they_should() {
+    let [run1, run3] = &ran().replays;
+    assert!(replay_shape_problems(run1, run3).is_ok());
+    let bad = |one: &str, three: &str| replay_shape_problems(one, three).unwrap_err();
+    // Something between the dough's run and its poll; the wake through the
+    // local door; a third poll of the dough; not a replay at all.
+    let (steps, tasks) = replay_steps(run1).unwrap();
+    let dough = tasks.iter().find(|(_, n)| n == "dough").unwrap().0;
+    let run = format!("\"do\":\"run\",\"task\":{dough}}}");
+    let wedged = run1.replacen(
+        &run,
+        &format!("{run},\n{{\"t\":1,\"do\":\"turn\",\"turn\":99}}"),
+        1,
+    );
+    assert!(steps.len() > 10);
+    assert!(bad(&wedged, run3).contains("not the step after"));
+    let local = run3.replace("\"door\":\"channel\"", "\"door\":\"local\"");
+    assert!(bad(run1, &local).contains("channel door"));
+    let (_, tasks) = replay_steps(run3).unwrap();
+    let dough = tasks.iter().find(|(_, n)| n == "dough").unwrap().0;
+    let poll = format!("\"do\":\"poll\",\"task\":{dough},");
+    let at = run3.find(&poll).unwrap();
+    let line_end = at + run3[at..].find('\n').unwrap();
+    let line_start = run3[..at].rfind('\n').unwrap() + 1;
+    let twice = format!("{}\n{}", &run3[..line_end], &run3[line_start..]);
+    assert!(bad(run1, &twice).contains("not twice"));
+    assert!(bad("{}", run3).contains("not a busy-chef replay"));
 }

@@ -888,6 +888,7 @@ fn assert_renders(trace: &Trace, rng: &mut Rng) {
     assert_json(&json);
     assert_json_slices(&json);
     assert!(trace.to_svg().trim_end().ends_with("</svg>"));
+    assert_json(&trace.to_replay_json());
 }
 
 /// `trace` with some times past its end or at zero, some deadlines and
@@ -922,7 +923,7 @@ fn mangle(trace: &Trace, rng: &mut Rng) -> Trace {
 }
 
 #[test]
-fn every_trace_of_random_programs_renders_in_all_three_formats() {
+fn every_trace_of_random_programs_renders_in_all_four_formats() {
     quiet_deliberate_panics();
     let (first, rounds) = match std::env::var("BUSY_CHEF_SEED") {
         Ok(seed) => (seed.parse().expect("BUSY_CHEF_SEED is a number"), 1),
@@ -943,6 +944,7 @@ fn every_trace_of_random_programs_renders_in_all_three_formats() {
             let _ = mangled.timeline().to_string();
             assert_json(&mangled.to_chrome_json());
             let _ = mangled.to_svg();
+            assert_json(&mangled.to_replay_json());
         }
         let panels: Vec<(&str, &Trace)> = traces.iter().map(|t| ("a piece", t)).collect();
         assert!(busy_chef::trace::svg(&panels).starts_with("<svg"));

@@ -122,10 +122,29 @@ impl Expiration {
 
 /// Where a timer waits: a slot of a level, or the overflow map.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Place {
+#[allow(missing_docs)] // `level` 0 to 5, `slot` 0 to 63
+pub enum Place {
+    /// In `slot` of `level`.
     Wheel { level: u8, slot: u8 },
+    /// In the overflow map (more than ~2.2 years ahead).
     Overflow,
 }
+
+/// What [`Wheel::advance`] did with one timer, for a caller that asks (a
+/// trace): the timer left `from`, and went `to` a lower place (a cascade),
+/// or, `to` being `None`, fired.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Moved {
+    /// The timer.
+    pub key: TimerKey,
+    /// Where it was.
+    pub from: Place,
+    /// Where it went; `None`: it fired.
+    pub to: Option<Place>,
+}
+
+/// Where [`Wheel::advance`] tells what it did, if the caller asks.
+pub type Moves<'a> = Option<&'a mut Vec<Moved>>;
 
 struct Entry {
     key: Key,
@@ -237,6 +256,11 @@ impl Wheel {
         }
     }
 
+    /// Where a waiting timer is; `None` if the key is stale.
+    pub fn place_of(&self, key: TimerKey) -> Option<Place> {
+        self.timers.get(key).map(|entry| entry.place)
+    }
+
     /// Removes a waiting timer, O(1). Returns its waker (so the caller can
     /// drop it outside any borrow), or `None` if the key is stale.
     pub fn cancel(&mut self, key: TimerKey) -> Option<Waker> {
@@ -281,27 +305,36 @@ impl Wheel {
     /// Moves time forward to `now`, pushing the waker of every timer whose
     /// deadline is at or before `now` onto `fired`, in deadline order (and in
     /// creation order for equal deadlines). The caller wakes them afterwards,
-    /// when it no longer borrows the wheel.
-    pub fn advance(&mut self, now: Tick, fired: &mut Vec<Waker>) {
+    /// when it no longer borrows the wheel. With `moves`, it is also told
+    /// where each timer went, in the same order.
+    pub fn advance(&mut self, now: Tick, fired: &mut Vec<Waker>, mut moves: Moves) {
         while let Some(expiration) = self.next_expiration() {
             if expiration.tick() > now {
                 break;
             }
             self.elapsed = self.elapsed.max(expiration.tick());
             match expiration {
-                Expiration::Slot { level, slot, .. } => self.process_slot(level, slot, fired),
-                Expiration::Overflow { .. } => self.refill_from_overflow(fired),
+                Expiration::Slot { level, slot, .. } => {
+                    self.process_slot(level, slot, fired, &mut moves)
+                }
+                Expiration::Overflow { .. } => self.refill_from_overflow(fired, &mut moves),
             }
         }
         if now > self.elapsed {
             self.elapsed = now;
-            self.refill_from_overflow(fired);
+            self.refill_from_overflow(fired, &mut moves);
         }
     }
 
     // ANCHOR: process_slot
     /// Empties one slot: fires what is due, puts the rest back lower down.
-    fn process_slot(&mut self, level: usize, slot: usize, fired: &mut Vec<Waker>) {
+    fn process_slot(
+        &mut self,
+        level: usize,
+        slot: usize,
+        fired: &mut Vec<Waker>,
+        moves: &mut Moves,
+    ) {
         // Take the whole list first (see "Cascading" above).
         let list = std::mem::replace(&mut self.levels[level].slots[slot], EMPTY);
         self.levels[level].occupied &= !(1u64 << slot);
@@ -310,17 +343,19 @@ impl Wheel {
             let entry = self.timers.get_mut(key).expect("a listed timer is live");
             next = entry.next.take();
             entry.prev = None;
+            let from = entry.place;
             if entry.deadline <= self.elapsed {
                 fired.extend(self.timers.remove(key).map(|entry| entry.waker));
             } else {
                 self.place(key);
             }
+            self.note(moves, key, from);
         }
     }
     // ANCHOR_END: process_slot
 
     /// Moves far-future timers whose epoch has come into the wheel.
-    fn refill_from_overflow(&mut self, fired: &mut Vec<Waker>) {
+    fn refill_from_overflow(&mut self, fired: &mut Vec<Waker>, moves: &mut Moves) {
         while let Some((&(deadline, seq), &key)) = self.overflow.iter().next() {
             if (deadline ^ self.elapsed) >= MAX_SPAN {
                 break;
@@ -331,6 +366,18 @@ impl Wheel {
             } else {
                 self.place(key);
             }
+            self.note(moves, key, Place::Overflow);
+        }
+    }
+
+    /// Tells `moves`, if given, where the timer `key` went from `from`.
+    fn note(&self, moves: &mut Moves, key: Key, from: Place) {
+        if let Some(moves) = moves {
+            moves.push(Moved {
+                key,
+                from,
+                to: self.place_of(key),
+            });
         }
     }
 
@@ -464,7 +511,7 @@ mod tests {
     }
     fn fire(wheel: &mut Wheel, now: Tick) {
         let mut fired = Vec::new();
-        wheel.advance(now, &mut fired);
+        wheel.advance(now, &mut fired, None);
         fired.into_iter().for_each(Waker::wake);
     }
 
@@ -515,7 +562,7 @@ mod tests {
             })
         );
         let mut fired = Vec::new();
-        wheel.advance(64, &mut fired);
+        wheel.advance(64, &mut fired, None);
         assert!(fired.is_empty());
         assert_eq!(
             wheel.next_expiration(),
@@ -525,8 +572,36 @@ mod tests {
                 tick: 100
             })
         );
-        wheel.advance(100, &mut fired);
+        wheel.advance(100, &mut fired, None);
         assert_eq!(fired.len(), 1);
+    }
+
+    /// What a trace is told: where a timer was put, each cascade, each fire.
+    #[test]
+    fn advance_tells_where_each_timer_went_when_asked() {
+        let mut wheel = Wheel::new(0);
+        let b = wheel.insert(100, Waker::noop().clone()).unwrap();
+        let level_1 = Place::Wheel { level: 1, slot: 1 };
+        assert_eq!(wheel.place_of(b), Some(level_1));
+        let (mut fired, mut moves) = (Vec::new(), Vec::new());
+        wheel.advance(64, &mut fired, Some(&mut moves));
+        let level_0 = Place::Wheel { level: 0, slot: 36 };
+        let cascade = Moved {
+            key: b,
+            from: level_1,
+            to: Some(level_0),
+        };
+        assert_eq!(moves, [cascade]);
+        wheel.advance(100, &mut fired, Some(&mut moves));
+        let fire = Moved {
+            key: b,
+            from: level_0,
+            to: None,
+        };
+        assert_eq!((moves, fired.len()), (vec![cascade, fire], 1));
+        assert_eq!(wheel.place_of(b), None, "a fired timer's key is stale");
+        let far = wheel.insert(MAX_SPAN + 5, Waker::noop().clone()).unwrap();
+        assert_eq!(wheel.place_of(far), Some(Place::Overflow));
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! Book chapter: *Seeing it* (`book/src/seeing-it.md`).
 
 use std::fmt;
+use std::panic::Location;
 use std::time::Duration;
 
 use crate::base::id::TaskId;
+use crate::collections::wheel::Place;
 
 /// What an executor recorded: a list of [`Event`]s, oldest first.
 ///
@@ -33,6 +35,10 @@ pub struct Trace {
     pub end: Duration,
     /// What happened, oldest first.
     pub events: Vec<Event>,
+    /// Recorded on a simulated clock (`Executor::simulated`): time stood
+    /// still during every poll, and the real durations of the polls are
+    /// noise that changes from run to run.
+    pub simulated: bool,
 }
 
 /// One thing the executor did, and when (on its own clock, as time since the
@@ -145,6 +151,75 @@ pub enum What {
         /// How it ended.
         how: Ending,
     },
+    /// A turn of the executor loop begins: ① take in the wakes that came
+    /// through the channel. Turns are counted from 1, per executor.
+    Turn {
+        /// Which turn.
+        number: u64,
+    },
+    /// A task's key joined the run queue (after its [`What::Spawned`] or
+    /// its [`What::Woken`]).
+    Queued {
+        /// The task.
+        task: TaskId,
+        /// Through which door.
+        door: Door,
+    },
+    /// ② The loop took the key at the front of the run queue, to poll its
+    /// task. `None`: a stale key, whose task is over; it is skipped.
+    Dequeued {
+        /// The task about to be polled.
+        task: Option<TaskId>,
+    },
+    /// Where the wheel put a new timer (right after its
+    /// [`What::TimerRegistered`]).
+    TimerPlaced {
+        /// The timer's number.
+        timer: u64,
+        /// Its level and slot, or the overflow map.
+        place: Place,
+    },
+    /// The source line that set a timer: the `.await` on a `sleep` (or on a
+    /// `timeout`), or the call that polled the `Sleep`.
+    TimerAwaited {
+        /// The timer's number.
+        timer: u64,
+        /// Where in the program.
+        location: &'static Location<'static>,
+    },
+    /// ③ The timer step: the wheel's time moved forward to `to`. The
+    /// cascades ([`What::TimerMoved`]) and fires ([`What::TimerFired`]) it
+    /// caused follow.
+    TimersAdvanced {
+        /// The wheel's time now (whole milliseconds of the clock).
+        to: Duration,
+    },
+    /// A cascade: the wheel moved a timer down, to a finer slot.
+    TimerMoved {
+        /// The timer's number.
+        timer: u64,
+        /// Where it was.
+        from: Place,
+        /// Where it is now.
+        to: Place,
+    },
+    /// A timer fired: it left the wheel, and its waker is being woken (the
+    /// wakes that makes follow).
+    TimerFired {
+        /// The timer's number.
+        timer: u64,
+        /// Where it was.
+        from: Place,
+    },
+    /// ④ Nothing is queued: the executor parks until the next timer's
+    /// deadline (`until`), or, if there is none, until another thread wakes
+    /// a task.
+    Parked {
+        /// The next timer's deadline, if any.
+        until: Option<Duration>,
+        /// A simulated clock: time jumps to `until` instead of passing.
+        jumps: bool,
+    },
     /// A warning (the same text went to stderr).
     Warning {
         /// The task it is about, if any.
@@ -225,6 +300,42 @@ pub enum WakeSource {
     /// The executor itself, while shutting down (a cancelled task wakes its
     /// awaiter).
     Executor,
+}
+
+/// Which door of the run queue a key came through (book chapter *Tasks and
+/// the waker queue*).
+///
+/// ```
+/// use busy_chef::trace::{Door, What};
+///
+/// let exec = busy_chef::Executor::simulated();
+/// exec.enable_trace();
+/// exec.block_on(async {
+///     busy_chef::yield_now().await; // wakes itself, on this thread
+///     let waker = std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
+///     std::thread::spawn(move || waker.wake()).join().unwrap(); // from another thread
+///     busy_chef::yield_now().await; // queued already: no second key
+/// });
+/// let doors: Vec<Door> = exec
+///     .take_trace()
+///     .events
+///     .into_iter()
+///     .filter_map(|event| match event.what {
+///         What::Queued { door, .. } => Some(door),
+///         _ => None,
+///     })
+///     .collect();
+/// // block_on queues its future; yield_now's wake; the other thread's.
+/// assert_eq!(doors, [Door::Local, Door::Local, Door::Channel]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Door {
+    /// Pushed on the executor's own thread: a spawn, or a wake by a task, a
+    /// timer or the executor.
+    Local,
+    /// A wake from another thread (or from outside `block_on`), sent through
+    /// the channel and moved into the local queue now.
+    Channel,
 }
 
 /// How a task ended. Shown as `done`, `panicked` or `cancelled`.

@@ -13,7 +13,8 @@
 //! allocation. The recording itself is a separate function, kept out of
 //! line, so that the runtime's own code stays small.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell, RefMut};
+use std::panic::Location;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -21,9 +22,9 @@ use crate::base::clock::Clock;
 use crate::base::debugger;
 use crate::base::id::TaskId;
 use crate::base::instant::Instant;
-use crate::collections::wheel::TimerKey;
+use crate::collections::wheel::{Moved, Place, Tick, TimerKey, Wheel};
 
-use super::event::{Ending, PollResult, Trace, WakeSource, What};
+use super::event::{Door, Ending, PollResult, Trace, WakeSource, What};
 use super::recorder::{defaults, write_output, Output, Recorder};
 use super::warnings::Warnings;
 
@@ -53,6 +54,13 @@ pub(crate) struct Hooks {
     main: Cell<Option<TaskId>>,
     /// Said once that a debugger is attached, so slow polls are not blamed.
     debugger_noted: Cell<bool>,
+    /// Turns of the loop so far (tracing only).
+    turns: Cell<u64>,
+    /// What the wheel did in the latest timer step (tracing only): filled
+    /// by the wheel, then its fires are told one by one (`timer_fires`).
+    moves: RefCell<Vec<Moved>>,
+    /// Where in `moves` to look for the next fire to tell.
+    next_fire: Cell<usize>,
     recorder: Recorder,
     warnings: Warnings,
     /// `BUSY_CHEF_TRACE`: where the trace goes when the executor is dropped.
@@ -70,6 +78,9 @@ impl Hooks {
             current: Cell::new(WakeSource::Executor),
             main: Cell::new(None),
             debugger_noted: Cell::new(false),
+            turns: Cell::new(0),
+            moves: RefCell::new(Vec::new()),
+            next_fire: Cell::new(0),
             recorder: Recorder::new(clock, defaults.output.is_some()),
             warnings: Warnings::default(),
             output: defaults.output.clone(),
@@ -207,40 +218,104 @@ impl Hooks {
         }
     }
 
-    /// A wake on the executor's own thread (a task, or a timer).
+    /// A turn of the loop begins.
+    #[inline]
+    pub(crate) fn turn_started(&self) {
+        if self.tracing.get() {
+            self.turns.set(self.turns.get() + 1);
+            let turn = What::Turn {
+                number: self.turns.get(),
+            };
+            self.recorder.record(self.recorder.now(), turn);
+        }
+    }
+
+    /// A spawn (or `block_on`) pushed `task`'s key on the local queue.
+    #[inline]
+    pub(crate) fn queued(&self, task: TaskId) {
+        if self.tracing.get() {
+            self.record_queued(task, Door::Local);
+        }
+    }
+
+    fn record_queued(&self, task: TaskId, door: Door) {
+        let queued = What::Queued { task, door };
+        self.recorder.record(self.recorder.now(), queued);
+    }
+
+    /// The loop popped a key; `task` tells whose (`None`: a stale key).
+    #[inline]
+    pub(crate) fn dequeued(&self, task: impl FnOnce() -> Option<TaskId>) {
+        if self.tracing.get() {
+            let dequeued = What::Dequeued { task: task() };
+            self.recorder.record(self.recorder.now(), dequeued);
+        }
+    }
+
+    /// A wake on the executor's own thread (a task, or a timer), which
+    /// pushed the task's key on the local queue.
     #[inline]
     pub(crate) fn woken(&self, task: TaskId) {
         if self.tracing.get() {
             let by = self.current.get();
             self.recorder
                 .record(self.recorder.now(), What::Woken { task, by });
+            self.record_queued(task, Door::Local);
         }
     }
 
-    /// A wake that came through the channel: from another thread, or from
-    /// this one while no executor was running.
+    /// A wake that came through the channel (from another thread, or from
+    /// this one while no executor was running), now moved into the local
+    /// queue.
     #[inline]
     pub(crate) fn woken_outside(&self, task: TaskId) {
         if self.tracing.get() {
             let by = WakeSource::Outside;
             self.recorder
                 .record(self.recorder.now(), What::Woken { task, by });
+            self.record_queued(task, Door::Channel);
         }
     }
 
-    /// A `Sleep` put a timer into the wheel.
+    /// A `Sleep` put a timer into `wheel` (which is asked where, if tracing).
     #[inline]
-    pub(crate) fn timer_registered(&self, key: TimerKey, deadline: Instant) {
+    pub(crate) fn timer_registered(
+        &self,
+        key: TimerKey,
+        deadline: Instant,
+        wheel: &RefCell<Wheel>,
+    ) {
         if self.tracing.get() {
-            let deadline = self.recorder.since_origin(deadline);
-            let timer = self.recorder.timer_registered(key, deadline);
-            let by = self.current_task();
-            let registered = What::TimerRegistered {
-                timer,
-                by,
-                deadline,
-            };
-            self.recorder.record(self.recorder.now(), registered);
+            self.record_timer(key, deadline, wheel.borrow().place_of(key));
+        }
+    }
+
+    #[inline(never)]
+    fn record_timer(&self, key: TimerKey, deadline: Instant, place: Option<Place>) {
+        let deadline = self.recorder.since_origin(deadline);
+        let timer = self.recorder.timer_registered(key);
+        let by = self.current_task();
+        let registered = What::TimerRegistered {
+            timer,
+            by,
+            deadline,
+        };
+        let now = self.recorder.now();
+        self.recorder.record(now, registered);
+        if let Some(place) = place {
+            self.recorder
+                .record(now, What::TimerPlaced { timer, place });
+        }
+    }
+
+    /// The timer `key` was set by the `.await` (or the poll) at `location`.
+    #[inline]
+    pub(crate) fn timer_awaited(&self, key: TimerKey, location: &'static Location<'static>) {
+        if self.tracing.get() {
+            if let Some(timer) = self.recorder.timer_number(key) {
+                let awaited = What::TimerAwaited { timer, location };
+                self.recorder.record(self.recorder.now(), awaited);
+            }
         }
     }
 
@@ -248,21 +323,94 @@ impl Hooks {
     #[inline]
     pub(crate) fn timer_cancelled(&self, key: TimerKey) {
         if self.tracing.get() {
-            if let Some(timer) = self.recorder.timer_cancelled(key) {
+            if let Some(timer) = self.recorder.timer_gone(key) {
                 let cancelled = What::TimerCancelled { timer };
                 self.recorder.record(self.recorder.now(), cancelled);
             }
         }
     }
 
-    /// The timer step found `count` timers due; their wakes follow.
+    /// Where the wheel should tell what it does in this timer step: a list
+    /// while tracing, else nothing (the wheel then tells nothing).
     #[inline]
-    pub(crate) fn timers_fired(&self, count: usize) {
-        if self.tracing.get() && count > 0 {
-            let now = self.recorder.now();
+    pub(crate) fn wheel_moves(&self) -> Option<RefMut<'_, Vec<Moved>>> {
+        if self.tracing.get() {
+            let mut moves = self.moves.borrow_mut();
+            moves.clear();
+            self.next_fire.set(0);
+            Some(moves)
+        } else {
+            None
+        }
+    }
+
+    /// The timer step moved the wheel to `now` and found `count` timers due;
+    /// their wakes follow, each announced by [`Hooks::timer_fires`].
+    #[inline]
+    pub(crate) fn timers_fired(&self, now: Tick, count: usize) {
+        if self.tracing.get() {
+            self.record_timer_step(now, count);
+        }
+    }
+
+    #[inline(never)]
+    fn record_timer_step(&self, now: Tick, count: usize) {
+        let at = self.recorder.now();
+        let to = self
+            .recorder
+            .since_origin(self.recorder.clock().instant_of(now));
+        self.recorder.record(at, What::TimersAdvanced { to });
+        for moved in self.moves.borrow().iter() {
+            if let (Some(to), Some(timer)) = (moved.to, self.recorder.timer_number(moved.key)) {
+                let from = moved.from;
+                self.recorder
+                    .record(at, What::TimerMoved { timer, from, to });
+            }
+        }
+        if count > 0 {
             self.current.set(WakeSource::Timer);
-            self.recorder.timers_fired(now);
-            self.recorder.record(now, What::TimersFired { count });
+            self.recorder.record(at, What::TimersFired { count });
+        }
+    }
+
+    /// The next of the fired timers is about to wake its waker.
+    #[inline]
+    pub(crate) fn timer_fires(&self) {
+        if self.tracing.get() {
+            self.record_timer_fires();
+        }
+    }
+
+    #[inline(never)]
+    fn record_timer_fires(&self) {
+        let moves = self.moves.borrow();
+        // The fires, in `moves`, are in the order of the wakers.
+        let mut i = self.next_fire.get();
+        while moves.get(i).is_some_and(|moved| moved.to.is_some()) {
+            i += 1;
+        }
+        if let Some(fire) = moves.get(i) {
+            self.next_fire.set(i + 1);
+            if let Some(timer) = self.recorder.timer_gone(fire.key) {
+                let fired = What::TimerFired {
+                    timer,
+                    from: fire.from,
+                };
+                self.recorder.record(self.recorder.now(), fired);
+            }
+        }
+    }
+
+    /// ④ The loop parks until `next_deadline` (or a wake from elsewhere).
+    #[inline]
+    pub(crate) fn parked(&self, next_deadline: Option<Tick>) {
+        if self.tracing.get() {
+            let clock = self.recorder.clock();
+            let until =
+                next_deadline.map(|tick| self.recorder.since_origin(clock.instant_of(tick)));
+            let jumps = clock.is_simulated() && until.is_some();
+            self.recorder
+                .record(self.recorder.now(), What::Parked { until, jumps });
         }
     }
 

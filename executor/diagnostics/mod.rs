@@ -16,7 +16,7 @@
 //! | `warnings.rs` | the messages for the classic mistakes, printed at most ten times |
 //! | `deadlock.rs` | telling, from facts the runtime hands over, that nothing can wake anything |
 //! | `event.rs`, `trace.rs` | the public [`Trace`](trace::Trace) and its events |
-//! | `render/` | the timeline, the SVG picture, the Chrome JSON |
+//! | `render/` | the timeline, the SVG picture, the Chrome JSON, the replay for the book's widget |
 
 pub(crate) mod deadlock;
 mod event;

@@ -4,6 +4,7 @@
 //! Book chapter: *Seeing it* (`book/src/seeing-it.md`).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -30,6 +31,9 @@ pub(crate) enum Output {
     Chrome(String),
     /// `BUSY_CHEF_TRACE=path.svg`: an SVG picture.
     Svg(String),
+    /// `BUSY_CHEF_TRACE=path.replay.json`: a replay, to step through in the
+    /// book's replay widget.
+    Replay(String),
 }
 
 /// The default blocking-poll threshold (asyncio's `slow_callback_duration`).
@@ -42,6 +46,8 @@ pub(crate) fn defaults() -> &'static Defaults {
             let value = value.trim().to_string();
             if value.is_empty() || value == "0" {
                 None
+            } else if value.ends_with(".replay.json") {
+                Some(Output::Replay(value))
             } else if value.ends_with(".json") {
                 Some(Output::Chrome(value))
             } else if value.ends_with(".svg") {
@@ -88,7 +94,7 @@ struct Log {
     start: Duration,
     events: Vec<Event>,
     /// Timers in the wheel, and their numbers in the trace.
-    timers: Vec<(TimerKey, u64, Duration)>,
+    timers: HashMap<TimerKey, u64>,
     next_timer: u64,
     /// With `keep_whole_run`: a copy of what `take` handed out.
     taken: Vec<Event>,
@@ -103,6 +109,11 @@ impl Recorder {
             origin,
             log: RefCell::new(Log::default()),
         }
+    }
+
+    /// The executor's clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The executor's clock, as time since the executor was created.
@@ -136,6 +147,7 @@ impl Recorder {
             start,
             end: now.max(start),
             events,
+            simulated: self.clock.is_simulated(),
         }
     }
 
@@ -148,31 +160,29 @@ impl Recorder {
             start: Duration::ZERO,
             end,
             events,
+            simulated: self.clock.is_simulated(),
         }
     }
 
     /// Gives a timer its number in the trace.
-    pub(crate) fn timer_registered(&self, key: TimerKey, deadline: Duration) -> u64 {
+    pub(crate) fn timer_registered(&self, key: TimerKey) -> u64 {
         let mut log = self.log.borrow_mut();
         let number = log.next_timer;
         log.next_timer += 1;
-        log.timers.push((key, number, deadline));
+        log.timers.insert(key, number);
         number
     }
 
-    /// A timer left the wheel before it fired: its number, if it had one.
-    pub(crate) fn timer_cancelled(&self, key: TimerKey) -> Option<u64> {
-        let mut log = self.log.borrow_mut();
-        let i = log.timers.iter().position(|(k, ..)| *k == key)?;
-        Some(log.timers.swap_remove(i).1)
+    /// The number of a timer in the wheel, if it has one (a timer set before
+    /// recording began has none).
+    pub(crate) fn timer_number(&self, key: TimerKey) -> Option<u64> {
+        self.log.borrow().timers.get(&key).copied()
     }
 
-    /// The timers due by `now` have fired: forget their keys.
-    pub(crate) fn timers_fired(&self, now: Duration) {
-        self.log
-            .borrow_mut()
-            .timers
-            .retain(|&(_, _, deadline)| deadline > now);
+    /// A timer left the wheel (it fired, or was cancelled): its number, if
+    /// it had one.
+    pub(crate) fn timer_gone(&self, key: TimerKey) -> Option<u64> {
+        self.log.borrow_mut().timers.remove(&key)
     }
 
     pub(crate) fn events_len(&self) -> Option<usize> {
@@ -189,6 +199,7 @@ pub(crate) fn write_output(output: &Output, trace: &Trace) {
         }
         Output::Chrome(path) => std::fs::write(path, trace.to_chrome_json()),
         Output::Svg(path) => std::fs::write(path, trace.to_svg()),
+        Output::Replay(path) => std::fs::write(path, trace.to_replay_json()),
     };
     if let Err(e) = written {
         eprintln!("busy-chef: could not write the trace ({output:?}): {e}");

@@ -14,6 +14,7 @@
 //! |---|---|
 //! | `BUSY_CHEF_TRACE=1 cargo run --example gather` (any program) | every executor records; when it is dropped, its timeline is printed to stderr: everything since it was created, even what the program took with `take_trace` |
 //! | `BUSY_CHEF_TRACE=trace.json` / `=trace.svg` | the same, written as Chrome trace-event JSON or as an SVG file |
+//! | `BUSY_CHEF_TRACE=run.replay.json` | the same, as a replay to step through in the book's replay widget |
 //! | [`Executor::enable_trace`](crate::Executor::enable_trace) | this executor records from now on |
 //! | [`Executor::take_trace`](crate::Executor::take_trace) | the [`Trace`] recorded so far (recording goes on, afresh) |
 //!
@@ -25,7 +26,10 @@
 //! * Chrome trace-event JSON ([`Trace::to_chrome_json`]), for Perfetto
 //!   (<https://ui.perfetto.dev>) or `chrome://tracing`;
 //! * an SVG picture ([`Trace::to_svg`], or [`svg`] for several traces on one
-//!   time scale).
+//!   time scale);
+//! * a replay ([`Trace::to_replay_json`]): every step of the executor, to
+//!   watch the run queue, the timer wheel and the tasks change in the book's
+//!   replay widget (chapter *Watching it run*).
 //!
 //! ## Warnings
 //!
@@ -44,8 +48,10 @@
 
 use std::time::Duration;
 
-pub use super::event::{Ending, Event, PollResult, Trace, WakeSource, What};
+pub use super::event::{Door, Ending, Event, PollResult, Trace, WakeSource, What};
 pub use super::render::{svg, Timeline};
+/// Where a timer waits in the wheel ([`What::TimerPlaced`]).
+pub use crate::collections::wheel::Place as TimerPlace;
 
 impl Trace {
     /// The terminal timeline of this trace. It implements `Display`:
@@ -82,6 +88,34 @@ impl Trace {
     /// ```
     pub fn to_chrome_json(&self) -> String {
         super::render::to_chrome_json(self)
+    }
+
+    /// The trace as a replay: JSON to step through in the book's replay
+    /// widget (chapter *Watching it run*), one step per
+    /// thing the executor did: the run queue, the timer wheel and every task
+    /// at each step. `BUSY_CHEF_TRACE=run.replay.json` writes one for any
+    /// program. The format is versioned and documented in
+    /// `executor/diagnostics/render/replay.rs` and in the book.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use busy_chef::time::sleep;
+    ///
+    /// let exec = busy_chef::Executor::simulated();
+    /// exec.enable_trace();
+    /// exec.block_on(async {
+    ///     busy_chef::spawn_named("eggs", sleep(Duration::from_millis(1500))).await.unwrap();
+    /// });
+    /// let json = exec.take_trace().to_replay_json();
+    /// assert!(json.starts_with(r#"{"format":"busy-chef-replay","version":1,"#));
+    /// assert!(json.contains(r#""do":"spawn","task":2,"name":"eggs","by":1,"door":"local""#));
+    /// // 1,500 ms = 23·64 + 28: level 1, slot 23; at 1,472 ms it cascades to level 0.
+    /// assert!(json.contains(r#""deadline":1500000,"place":[1,23]"#));
+    /// assert!(json.contains(r#""do":"cascade","timer":0,"from":[1,23],"to":[0,28]"#));
+    /// assert!(json.contains(r#""do":"fire","timer":0,"from":[0,28],"woke":[2]"#));
+    /// ```
+    pub fn to_replay_json(&self) -> String {
+        super::render::to_replay_json(self)
     }
 
     /// The timeline as a stand-alone SVG picture (one panel of [`svg`]).

@@ -199,9 +199,11 @@ impl Executor {
         let mut cx = Context::from_waker(&main_waker);
         core.hooks.block_on_started(main.id);
         core.run_queue.push(key);
+        core.hooks.queued(main.id);
 
         loop {
             // ① Wakes from other threads join the local queue.
+            core.hooks.turn_started();
             core.drain_channel();
 
             // ② Run what is queued now; wakes during this turn wait for the next.
@@ -210,6 +212,7 @@ impl Executor {
                     break;
                 };
                 let lent = core.tasks.borrow_mut().lend(key);
+                core.hooks.dequeued(|| lent.as_ref().map(|task| task.id()));
                 match lent {
                     Some(task) if key != main.key => core.run_task(key, task),
                     Some(main_entry) => {
@@ -284,6 +287,7 @@ impl Core {
             self.names.borrow_mut().insert(id, name);
         }
         self.run_queue.push(key);
+        self.hooks.queued(id);
         JoinHandle::new(task)
     }
     // ANCHOR_END: spawn
@@ -334,6 +338,7 @@ impl Core {
     /// ④ Blocks until there may be something to do.
     fn park(&self, main: &Arc<Header>) {
         let next_deadline = self.timers.next_deadline();
+        self.hooks.parked(next_deadline);
         let clock = self.timers.clock();
         if clock.is_simulated() {
             if !self.run_queue.channel_is_empty() {

@@ -76,7 +76,7 @@ impl Timers {
         let inserted = self.wheel.borrow_mut().insert(tick, waker.clone());
         match inserted {
             Ok(key) => {
-                self.hooks.timer_registered(key, deadline);
+                self.hooks.timer_registered(key, deadline, &self.wheel);
                 Registration::Waiting(key)
             }
             Err(InsertError::AlreadyDue) => Registration::Due,
@@ -121,11 +121,14 @@ impl Timers {
     fn fire_due_timers(&self) {
         let now = self.clock.tick_at_or_before(self.clock.now());
         let mut fired = self.fired.take();
-        self.wheel.borrow_mut().advance(now, &mut fired);
-        self.hooks.timers_fired(fired.len());
+        self.wheel
+            .borrow_mut()
+            .advance(now, &mut fired, self.hooks.wheel_moves().as_deref_mut());
+        self.hooks.timers_fired(now, fired.len());
         // Wake with no borrow held: a waker is arbitrary code.
         let mut first_panic = None;
         for waker in fired.drain(..) {
+            self.hooks.timer_fires();
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
                 first_panic.get_or_insert(payload);
             }

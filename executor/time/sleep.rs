@@ -19,6 +19,7 @@
 //! not at the first poll), so `sleep(1 s)` means one second from the call.
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
@@ -177,18 +178,27 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    // `track_caller`: the `.await` that polls it is the caller, so a trace
+    // can show where a task waits (it costs one pointer argument).
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // `Sleep` holds no self-references, so it is `Unpin`.
         let this = self.get_mut();
+        let awaited_at = Location::caller();
         expect_current("polling a busy_chef::time::Sleep", |core| {
-            this.poll_on(core, cx)
+            this.poll_on(core, cx, awaited_at)
         })
     }
 }
 
 impl Sleep {
     /// [`Sleep::poll`], on the executor running on this thread.
-    fn poll_on(&mut self, core: &Rc<Core>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll_on(
+        &mut self,
+        core: &Rc<Core>,
+        cx: &mut Context<'_>,
+        awaited_at: &'static Location<'static>,
+    ) -> Poll<()> {
         if let Some(timer) = &self.timer {
             if std::ptr::eq(timer.core.as_ptr(), Rc::as_ptr(core)) {
                 return if core.timers.update(timer.key, cx.waker()) {
@@ -202,6 +212,7 @@ impl Sleep {
         }
         match core.timers.register(self.deadline, cx.waker()) {
             Registration::Waiting(key) => {
+                core.hooks.timer_awaited(key, awaited_at); // for a trace
                 let core = Rc::downgrade(core);
                 self.timer = Some(Timer { core, key });
                 Poll::Pending

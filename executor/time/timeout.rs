@@ -100,6 +100,7 @@ impl<F> Timeout<F> {
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
+    #[track_caller] // a trace shows the `.await` of the timeout as its timer's
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // "Pin projection". `Timeout` is pinned, so `future` (which may not be
         // `Unpin`) must stay where it is: we only ever reach it through this
