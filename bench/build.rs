@@ -1,5 +1,5 @@
 //! Records, for the report, the versions of the peers (from the workspace's
-//! Cargo.lock) and of the compiler.
+//! Cargo.lock) and of the compiler, and the optimization level.
 
 use std::process::Command;
 
@@ -20,6 +20,10 @@ fn main() {
         "cargo:rustc-env=BENCH_PEER_VERSIONS={}",
         versions.join(", ")
     );
+
+    // For `--stack-limits`, which reports the build it ran in.
+    let opt_level = std::env::var("OPT_LEVEL").unwrap_or_else(|_| "?".into());
+    println!("cargo:rustc-env=BENCH_OPT_LEVEL={opt_level}");
 
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let version = Command::new(rustc)

@@ -16,10 +16,15 @@
 # How it finds things, from any frame of the executor's thread:
 #   * the executor: `busy_chef::base::debugger::REGISTRY`, a static that
 #     `block_on` fills with its `Core`'s address (executor/base/debugger.rs);
+#   * the tasks: the executor's task table, a `Slab` of `Arc<dyn Runnable>`;
+#     the concrete type behind each `dyn` tells a spawned task (`Task<F>`)
+#     from the bare `Header` that stands for `block_on`'s own future;
 #   * `block_on`'s own future: the local `future` of the `Executor::block_on`
-#     frame (it lives on that stack, not in the task table);
+#     frame (it lives on that stack; the table holds only its header);
 #   * the task being polled (its slot in the table is lent out meanwhile):
 #     the argument `task` of the `Core::run_task` frame;
+#   * the tasks' names: the executor's `names` map (a `HashMap` from task
+#     id to name), for the tasks whose NAMED flag is set;
 #   * an `async fn`'s state machine: the type the compiler calls
 #     `{async_fn_env#0}`, whose active variant (`Unresumed`, `Suspend0`, ...,
 #     `Returned`, `Panicked`) holds, when suspended, the awaited future in
@@ -30,7 +35,8 @@
 # names of their private fields, so that a new toolchain does not break it:
 # an `Rc` is "a pointer to something whose last field is the value", a
 # `Vec` "a pointer and a length", an enum "a hidden discriminant and the
-# active variant". tests/debugger.rs runs every command on the examples.
+# active variant". (A `HashMap` is the exception: see `hashmap_items`.)
+# tests/debugger.rs runs every command on the examples.
 
 import re
 
@@ -255,6 +261,64 @@ def slice_items(value, depth=0):
     return None
 
 
+def hashmap_items(value):
+    """The (key, value) pairs of a `HashMap<K, V>`, in no particular order.
+
+    std's map is hashbrown's `RawTable<(K, V)>`: a power-of-two number of
+    buckets, one control byte per bucket (top bit clear: the bucket is
+    full), and the buckets laid out just *before* the control bytes, bucket
+    `i` at `ctrl - (i + 1)` buckets. Two of its numbers (the bucket mask,
+    the item count) have the same shape as a third, so this one reads them
+    by the names hashbrown has kept since 2020 (`ctrl`, `bucket_mask`,
+    `items`), the ones rust-gdb's own HashMap printer reads, and says so
+    plainly if a new toolchain renamed them."""
+    def find(v, depth):
+        """The path from `v` down to the table's inner part, or None."""
+        if all(_has_field(v, n) for n in ("ctrl", "bucket_mask", "items")):
+            return [v]
+        if depth < 6:
+            for f in _named_fields(v):
+                if _type(v[f]).code == gdb.TYPE_CODE_STRUCT and variant(v[f]) is None:
+                    below = find(v[f], depth + 1)
+                    if below is not None:
+                        return [v] + below
+        return None
+
+    path = find(value, 0) or []
+    inner = path[-1] if path else None
+    # The element type, `(K, V)`: the table's type argument, a tuple.
+    element = None
+    for outer in reversed(path[:-1]):
+        try:
+            argument = _type(outer).template_argument(0).strip_typedefs()
+        except (RuntimeError, gdb.error):
+            continue
+        if (argument.name or "").startswith("("):
+            element = argument
+            break
+    if inner is None or element is None:
+        raise gdb.GdbError(
+            "busy: this toolchain's HashMap is laid out in a way the extension does not know "
+            "(no hashbrown table with ctrl, bucket_mask and items in %s)" % _name(value))
+    buckets = int(inner["bucket_mask"]) + 1
+    items = int(inner["items"])
+    ctrl = int(_first_pointer(inner["ctrl"]))
+    if items == 0:
+        return []
+    if buckets & (buckets - 1) or buckets > 1 << 24 or items > buckets:
+        raise gdb.GdbError("busy: a HashMap that makes no sense (%d items in %d buckets): "
+                           "is it being changed right here?" % (items, buckets))
+    control = bytes(gdb.selected_inferior().read_memory(ctrl, buckets))
+    data = gdb.Value(ctrl).cast(element.pointer())
+    out = []
+    for i, byte in enumerate(control):
+        if byte & 0x80 == 0:
+            pair = (data - (i + 1)).dereference()
+            fields = _named_fields(pair)
+            out.append((pair[fields[0]], pair[fields[1]]))
+    return out
+
+
 def read_str(value):
     """A `&str`, `String`, `Box<str>` or `Cow<str>` as a Python string."""
     v = variant(value)
@@ -365,7 +429,12 @@ CORE = "busy_chef::runtime::core::Core"
 CHILD_WAKER = "busy_chef::combinators::join::ChildWaker"
 
 # The task flags, from executor/runtime/task/state.rs.
-HANDLE, ABORT, DONE, BUSY, OUTPUT = 1, 2, 4, 8, 16
+HANDLE, ABORT, DONE, BUSY, OUTPUT, NAMED = 1, 2, 4, 8, 16, 32
+
+# In an empty slab slot, `next` (the next vacant slot) says more
+# (executor/collections/slab.rs): NONE ends the vacant list; LENT marks a
+# slot whose value is lent out while it is polled.
+NONE, LENT = 0xFFFFFFFF, 0xFFFFFFFE
 
 
 def key_of(value):
@@ -376,12 +445,36 @@ def task_id(header):
     return "task-%d" % plain(header["id"])
 
 
-def task_name(task):
-    """A `Task<F>`'s name, or None."""
-    boxed = option(task["name"])
-    if boxed is None:
+def task_names(core):
+    """{task id: name}: the executor's map of names (`Core::names`). A task
+    keeps its name there from `spawn_named` until it is done."""
+    if core is None:
+        return {}
+    return {plain(k): read_str(v) for k, v in hashmap_items(unwrap_cell(core["names"]))}
+
+
+def name_of(header, names):
+    """A task's name, or None: only a task whose NAMED flag is set has one,
+    in `names` (from `task_names`) until it is done."""
+    if not plain(header["state"]["flags"]) & NAMED:
         return None
-    return read_str(deref(boxed))
+    return names.get(plain(header["id"]))
+
+
+def task_label(header, names):
+    """`task-3 "toast"`, or `task-3` for a task without a name."""
+    name = name_of(header, names)
+    return task_id(header) + (' "%s"' % name if name else "")
+
+
+def header_of(runnable):
+    """The header of a task table's value: a `Task<F>`'s, or the bare
+    `Header` that stands in the table for block_on's own future."""
+    return runnable if _name(runnable) == HEADER else runnable["header"]
+
+
+def is_task(value):
+    return _name(value).startswith(TASK_PREFIX)
 
 
 def state_word(header, running=False):
@@ -421,7 +514,8 @@ def task_future(task):
 
 
 def task_from_dyn(arc):
-    """The concrete `Task<F>` behind an `Arc<dyn Runnable>`."""
+    """What an `Arc<dyn Runnable>` points to, as its concrete type: a
+    `Task<F>`, or (for block_on's future) a bare `Header`."""
     return dyn_concrete(arc)
 
 
@@ -488,7 +582,16 @@ def find_core():
     return gdb.Value(chosen[0]).cast(core_type.pointer()).dereference()
 
 
-_ASYNC_BODY = re.compile(r"\{(async_fn|async_block|async_closure|coroutine)#\d+\}")
+_ASYNC_BODY = re.compile(r"\{(async_fn|async_block|async_closure|coroutine)#\d+\}$")
+
+
+def is_async_body(function_name):
+    """Is this function the body of an async fn or block? Its own name
+    must end in `{async_fn#N}` or the like: `Task::run<m::f::{async_fn#0}
+    ::{async_block_env#0}>` only mentions one in its type arguments."""
+    return _ASYNC_BODY.search(_strip_generics(function_name)) is not None
+
+
 _BLOCK_ON = re.compile(r"^busy_chef::runtime::Executor::block_on<")
 _RUN_TASK = re.compile(r"^busy_chef::runtime::core::Core::run_task$")
 
@@ -548,7 +651,7 @@ def running_chain(info):
         name = frame.name() or ""
         if stop.search(name):
             break
-        if _ASYNC_BODY.search(name):
+        if is_async_body(name):
             sal = frame.find_sal()
             where = "%s:%d" % (sal.symtab.filename, sal.line) if sal.symtab else "?"
             env_name = _strip_env_generics(_strip_generics(name))
@@ -573,46 +676,66 @@ class TaskInfo:
         return state_word(self.header, self.running)[2]
 
 
+def value_key(value):
+    """The key a slab's value carries (the slab keeps none of its own): a
+    timer's entry has a `key` field; a task table's `Arc<dyn Runnable>`
+    has it in its header."""
+    if _has_field(value, "key"):
+        return key_of(value["key"])
+    runnable = task_from_dyn(value)
+    if runnable is None:
+        raise gdb.GdbError("busy: a slab value with no key: %s" % _name(value))
+    return key_of(header_of(runnable)["key"])
+
+
 def slab_entries(slab):
-    """[(slot, generation, variant name, value or None)] of a `Slab`."""
+    """[(slot, generation, kind, value or None)] of a `Slab`, one per slot.
+    An entry is `Occupied(value)` (its key, and so the generation, is in the
+    value) or `Empty { generation, next }`: kind "Lent" if `next` is LENT
+    (the value is out being polled), else "Vacant"."""
     out = []
     for slot, entry in enumerate(vec_items(slab["entries"])):
         v = variant(entry)
         if v is None:
             continue
         name, fields = v
-        generation = plain(fields["generation"])
-        value = fields["value"] if name == "Occupied" else None
-        out.append((slot, generation, name, value))
+        if name == "Occupied":
+            value = fields[_named_fields(fields)[0]]
+            out.append((slot, value_key(value)[1], "Occupied", value))
+        else:
+            kind = "Lent" if plain(fields["next"]) == LENT else "Vacant"
+            out.append((slot, plain(fields["generation"]), kind, None))
     return out
 
 
 def all_tasks(core):
-    """Every task of the executor: spawned ones, the one being polled, and
-    block_on's future ("main")."""
+    """Every task of the executor, in slot order: spawned ones, the one
+    being polled, and block_on's future ("main")."""
     tasks = []
     lent = lent_task()
     main = main_future()
+    names = task_names(core)
     table = unwrap_cell(core["tasks"])
     for slot, generation, kind, value in slab_entries(table):
         if kind == "Occupied":
-            v = variant(value)
-            if v is None:
+            runnable = task_from_dyn(value)
+            if runnable is None:
                 continue
-            if v[0] == "BlockOn":
-                if main is not None:
-                    header, future, running = main
-                    running = running and lent is None
-                    tasks.append(TaskInfo(slot, generation, header, "main", future, running, True))
+            if not is_task(runnable):
+                # The bare header of block_on's future; the future itself
+                # is a local of the `block_on` frame.
+                future, running = None, False
+                if main is not None and plain(main[0]["id"]) == plain(runnable["id"]):
+                    future, running = main[1], main[2] and lent is None
+                tasks.append(TaskInfo(slot, generation, runnable, "main", future, running, True))
                 continue
-            task = task_from_dyn(v[1])
-            if task is None:
-                continue
-            tasks.append(TaskInfo(slot, generation, task["header"], task_name(task),
-                                  task_future(task), False, task=task))
-        elif kind == "Lent" and lent is not None and lent[0][0] == slot:
+            header = runnable["header"]
+            tasks.append(TaskInfo(slot, generation, header, name_of(header, names),
+                                  task_future(runnable), False, task=runnable))
+        elif kind == "Lent" and lent is not None and lent[0] == (slot, generation):
             task = lent[1]
-            tasks.append(TaskInfo(slot, generation, task["header"], task_name(task),
+            header = task["header"]
+            tasks.append(TaskInfo(slot, generation, header, name_of(header, names),
                                   task_future(task), True, task=task))
     return tasks
 
@@ -636,6 +759,18 @@ def waker_parts(waker):
     return int(pointers[0]), int(pointers[1])
 
 
+def label_of(header, core=None, tasks=None):
+    """`task-3 "toast"`, `task-2 "main"`: the label of the task with this
+    header, as `busy tasks` shows it if it is in the table (a finished
+    task is not, and has lost its name)."""
+    if core is None:
+        return task_id(header)
+    info = task_by_key(core, *key_of(header["key"]), tasks=tasks)
+    if info is not None and plain(info.header["id"]) == plain(header["id"]):
+        return info.label
+    return task_label(header, task_names(core))
+
+
 def describe_waker(waker, core=None, tasks=None, depth=0):
     """Whose waker it is: `task-3 "toast"`, `main`, or a `join_all` child."""
     data, vtable = waker_parts(waker)
@@ -646,15 +781,7 @@ def describe_waker(waker, core=None, tasks=None, depth=0):
     if woken == HEADER or woken.startswith(TASK_PREFIX):
         t = lookup_type(woken)
         target = gdb.Value(data).cast(t.pointer()).dereference()
-        header = target if woken == HEADER else target["header"]
-        slot, generation = key_of(header["key"])
-        info = None
-        if core is not None:
-            info = task_by_key(core, slot, generation, tasks)
-        if info is not None and plain(info.header["id"]) == plain(header["id"]):
-            return info.label
-        name = task_name(target) if woken != HEADER else None
-        return task_id(header) + (' "%s"' % name if name else "")
+        return label_of(header_of(target), core, tasks)
     if woken == CHILD_WAKER and depth < 4:
         t = lookup_type(woken)
         child = gdb.Value(data).cast(t.pointer()).dereference()
@@ -731,7 +858,9 @@ def _strip_generics(name):
 
 def short_future_name(type_name):
     """`chef::make_toast::{async_fn_env#0}` → `make_toast`;
-    `gather::main::{async_block_env#0}` → `main::{async_block#0}`."""
+    `gather::main::{async_block_env#0}` → `main::{async_block#0}`;
+    `m::f::{async_fn#0}::{async_block_env#0}` (a block inside the async fn
+    `f`) → `f::{async_block#0}`."""
     name = _strip_generics(type_name)
     m = _ENV.search(name)
     if not m:
@@ -739,7 +868,12 @@ def short_future_name(type_name):
     path = name[: m.start()].rstrip(":").split("::")
     if m.group(1) == "async_fn":
         return path[-1]
-    return "%s::{%s#%s}" % (path[-1], m.group(1), m.group(2))
+    # The innermost named item, then the blocks and closures inside it; an
+    # async fn's own body (`{async_fn#0}`) is the fn itself.
+    named = [i for i, part in enumerate(path) if not part.startswith("{")]
+    start = named[-1] if named else 0
+    inner = [part for part in path[start + 1 :] if not part.startswith("{async_fn#")]
+    return "::".join([path[start]] + inner + ["{%s#%s}" % (m.group(1), m.group(2))])
 
 
 def poll_function(type_name):
@@ -864,11 +998,9 @@ def describe_future(value, core=None, tasks=None, depth=0):
         return describe_maybe_done(value, core, tasks, depth)
     if name.startswith("busy_chef::runtime::join_handle::JoinHandle<"):
         task = dyn_concrete(value["task"])
-        if task is not None and str(task.type).startswith(TASK_PREFIX):
+        if task is not None and is_task(task):
             header = task["header"]
-            tname = task_name(task)
-            label = task_id(header) + (' "%s"' % tname if tname else "")
-            return "JoinHandle(%s, %s)" % (label, state_word(header)[2])
+            return "JoinHandle(%s, %s)" % (label_of(header, core, tasks), state_word(header)[2])
         return "JoinHandle(%s)" % (short_future_name(str(task.type)) if task is not None else "?")
     if name.startswith("busy_chef::time::timeout::Timeout<"):
         return "Timeout(%s, %s)" % (
@@ -963,8 +1095,11 @@ def print_task(value):
     header = value["header"]
     slot, generation = key_of(header["key"])
     info = task_by_key(core, slot, generation) if core is not None else None
-    running = info is not None and info.running
-    text = describe_header(header, task_name(value), running)
+    if info is not None and plain(info.header["id"]) == plain(header["id"]):
+        name, running = info.name, info.running
+    else:
+        name, running = name_of(header, task_names(core)), False
+    text = describe_header(header, name, running)
     children = []
     future = task_future(value)
     if future is not None:
@@ -976,10 +1111,10 @@ def print_task(value):
 
 
 def print_dyn_runnable(value):
-    task = task_from_dyn(value)
-    if task is None:
+    runnable = task_from_dyn(value)
+    if runnable is None:
         return None
-    return print_task(task)
+    return print_task(runnable) if is_task(runnable) else print_header(runnable)
 
 
 def print_waker(value):
@@ -993,7 +1128,7 @@ def print_slab(value):
     main = main_future()
     first_vacant = plain(value["first_vacant"])
     text = "Slab(%d in use, %d slots, first vacant: %s)" % (
-        plain(value["len"]), len(entries), "none" if first_vacant == 0xFFFFFFFF else first_vacant)
+        plain(value["len"]), len(entries), "none" if first_vacant == NONE else first_vacant)
     children = []
     for slot, generation, kind, v in live:
         label = "slot %d gen %d" % (slot, generation)
@@ -1001,11 +1136,16 @@ def print_slab(value):
             # Lent out while it is polled: the poll's frame holds it.
             if lent is not None and lent[0] == (slot, generation):
                 children.append((label + " (lent out: being polled)", lent[1]))
-        elif main is not None and variant(v) is not None and variant(v)[0] == "BlockOn":
-            # block_on's future lives on block_on's stack; the table has its key.
-            children.append((label + " (block_on's future, main)", main[1]))
-        else:
-            children.append((label, v))
+            continue
+        if not _has_field(v, "key"):  # the task table: an `Arc<dyn Runnable>`
+            runnable = task_from_dyn(v)
+            if (runnable is not None and not is_task(runnable) and main is not None
+                    and plain(main[0]["id"]) == plain(runnable["id"])):
+                # block_on's future lives on block_on's stack; the table
+                # holds its bare header.
+                children.append((label + " (block_on's future, main)", main[1]))
+                continue
+        children.append((label, v))
     return _Summary(text, children)
 
 
@@ -1074,7 +1214,7 @@ def print_state(value):
     queued = plain(value["queued"])
     flags = plain(value["flags"])
     names = [n for bit, n in ((BUSY, "BUSY"), (HANDLE, "HANDLE"), (ABORT, "ABORT"),
-                              (DONE, "DONE"), (OUTPUT, "OUTPUT")) if flags & bit]
+                              (DONE, "DONE"), (OUTPUT, "OUTPUT"), (NAMED, "NAMED")) if flags & bit]
     return _Text("queued=%s flags=%s" % ("yes" if queued else "no", "|".join(names) or "none"))
 
 
@@ -1382,9 +1522,13 @@ class _PollBreakpoint(gdb.Breakpoint):
         lent = lent_task()
         if lent is None:
             return False
-        task = lent[1]
-        name = task_name(task)
-        return self.wanted in (name, task_id(task["header"]))
+        header = lent[1]["header"]
+        if self.wanted == task_id(header):
+            return True
+        # Only a named task's poll reads the executor's map of names.
+        if not plain(header["state"]["flags"]) & NAMED:
+            return False
+        return self.wanted == name_of(header, task_names(_core_or_none()))
 
 
 def busy_break_poll_hit(number):
@@ -1393,10 +1537,10 @@ def busy_break_poll_hit(number):
             lent = lent_task()
             if lent is not None:
                 task = lent[1]
+                core = _core_or_none()
                 future = task_future(task)
-                state = describe_future(future, _core_or_none()) if future is not None else "?"
-                name = task_name(task)
-                label = task_id(task["header"]) + (' "%s"' % name if name else "")
+                state = describe_future(future, core) if future is not None else "?"
+                label = task_label(task["header"], task_names(core))
                 gdb.write("busy: %s is polled (its future: %s); stepping into it.\n" % (label, state))
             bp.delete()
             return
@@ -1501,10 +1645,10 @@ class BusyNext(gdb.Command):
     def invoke(self, arg, from_tty):
         frame = gdb.selected_frame()
         function = frame.function()
-        if function is None or not _ASYNC_BODY.search(function.name):
+        if function is None or not is_async_body(function.name):
             raise gdb.GdbError(
                 "busy next: the selected frame is not the body of an async fn or block "
-                "(its name has no {async_fn#N}); use `next` here.")
+                "(its name does not end in {async_fn#N} or {async_block#N}); use `next` here.")
         env_type = _strip_env_generics(function.name)
         caller = frame.older()
         env = env_in_frame(caller, env_type) if caller is not None else None
@@ -1581,8 +1725,21 @@ class BusyNext(gdb.Command):
 
 
 def _strip_env_generics(function_name):
-    """`m::f::{async_fn#0}<T>` → `m::f::{async_fn_env#0}<T>`."""
-    return re.sub(r"\{(async_fn|async_block|async_closure|coroutine|closure)#", r"{\1_env#", function_name, count=1)
+    """`m::f::{async_fn#0}<T>` → `m::f::{async_fn_env#0}<T>`: the type of
+    the state machine that a body polls. The last `{...#N}` of the path
+    (`m::f::{async_fn#0}::{async_block#0}` is a block inside `f`), not one
+    in the type arguments."""
+    depth, last = 0, None
+    for m in re.finditer(r"[<>]|\{(async_fn|async_block|async_closure|coroutine|closure)#", function_name):
+        if m.group(0) == "<":
+            depth += 1
+        elif m.group(0) == ">":
+            depth -= 1
+        elif depth == 0:
+            last = m
+    if last is None:
+        return function_name
+    return "%s{%s_env#%s" % (function_name[: last.start()], last.group(1), function_name[last.end():])
 
 
 class BusyTaskFunction(gdb.Function):

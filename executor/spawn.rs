@@ -7,12 +7,42 @@
 //! futures and outputs have gone to the heap (`spill.rs`).
 
 use std::future::Future;
+use std::pin::Pin;
 
 use crate::base::id::TaskName;
 use crate::runtime::core::{expect_current, Core};
 use crate::runtime::join_handle::JoinHandle;
 use crate::runtime::Executor;
 use crate::spill::{spills, unbox, BoxOutput};
+
+/// Spawns `$future` (a variable of type `F`) on `$on`: big futures and
+/// outputs go to the heap first (`spill.rs`), right here in the public
+/// function's own frame. A macro, not a function: an unoptimized build
+/// copies a by-value argument at every call, and a future of a few hundred
+/// KiB must not be copied again before it is boxed.
+macro_rules! spawn_spilled {
+    ($on:expr, $name:expr, $future:ident) => {
+        // `const`: the branch not taken is not even compiled in.
+        if const { spills::<F>() || spills::<F::Output>() } {
+            spawn_boxed($on, $name, Box::pin($future))
+        } else {
+            $on.spawn($name, $future)
+        }
+    };
+}
+
+/// A future on the heap; its output too, if that is big.
+fn spawn_boxed<F>(on: On<'_>, name: Option<TaskName>, future: Pin<Box<F>>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    if const { spills::<F::Output>() } {
+        unbox(on.spawn(name, BoxOutput(future)))
+    } else {
+        on.spawn(name, future)
+    }
+}
 
 impl Executor {
     /// Spawns `future` as a task of this executor. It runs during this
@@ -29,7 +59,7 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_on(On::Executor(&self.core), None, future)
+        spawn_spilled!(On::Executor(&self.core), None, future)
     }
 
     /// Like [`spawn`](Self::spawn), with a name: warnings, `Debug` output and
@@ -53,7 +83,7 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_on(On::Executor(&self.core), Some(name.into()), future)
+        spawn_spilled!(On::Executor(&self.core), Some(name.into()), future)
     }
 }
 
@@ -77,20 +107,6 @@ impl On<'_> {
             On::Executor(core) => core.spawn(name, future),
             On::Current(what) => expect_current(what, |core| core.spawn(name, future)),
         }
-    }
-}
-
-/// Every spawn ends here. Big futures and outputs go to the heap first
-/// (`spill.rs`), before they are handed on any further.
-fn spawn_on<F>(on: On<'_>, name: Option<TaskName>, future: F) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    match (spills::<F>(), spills::<F::Output>()) {
-        (false, false) => on.spawn(name, future),
-        (true, false) => on.spawn(name, Box::pin(future)),
-        (_, true) => unbox(on.spawn(name, BoxOutput(Box::pin(future)))),
     }
 }
 
@@ -125,7 +141,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_on(On::Current("busy_chef::spawn"), None, future)
+    spawn_spilled!(On::Current("busy_chef::spawn"), None, future)
 }
 // ANCHOR_END: spawn_fn
 
@@ -147,9 +163,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_on(
+    spawn_spilled!(
         On::Current("busy_chef::spawn_named"),
         Some(name.into()),
-        future,
+        future
     )
 }

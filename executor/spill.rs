@@ -25,7 +25,7 @@ use crate::runtime::join_handle::{JoinError, JoinHandle, JoinTarget};
 pub(crate) const SPILL_AT: usize = 4096;
 
 /// Does a value of type `T` go to the heap?
-pub(crate) fn spills<T>() -> bool {
+pub(crate) const fn spills<T>() -> bool {
     std::mem::size_of::<T>() > SPILL_AT
 }
 

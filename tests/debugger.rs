@@ -482,8 +482,11 @@ fn a_breakpoint_in_make_toast_is_enough_for_every_command() {
         "continue".into(),
         "busy tasks".into(),
         "busy queue".into(),
+        "print $busy_executor()".into(),
         "busy next".into(),
         "busy timers".into(),
+        "print $busy_task(\"main\")".into(),
+        "print $busy_task(\"toast\").header.state".into(),
         "busy await-tree eggs".into(),
         "busy await-tree nobody".into(),
     ]
@@ -521,6 +524,14 @@ fn a_breakpoint_in_make_toast_is_enough_for_every_command() {
     let queue = output_of(&transcript, "busy queue", 0).join("\n");
     assert_contains(&queue, "\"eggs\", task-");
     assert_contains(&queue, "channel (wakes from other threads): empty");
+    // The chapter's table of pretty-printers quotes these two.
+    let executor = output_of(&transcript, "print $busy_executor()", 0).join("\n");
+    assert_contains(
+        &executor,
+        "Executor(simulated clock, now 3.000 s, 4 tasks, 0 timers)",
+    );
+    let state = output_of(&transcript, "print $busy_task(\"toast\").header.state", 0);
+    assert_contains(&state.join("\n"), "queued=no flags=BUSY|HANDLE|NAMED");
     let across = output_of(&transcript, "busy next", 1);
     assert_eq!(
         across.last().copied(),
@@ -529,11 +540,123 @@ fn a_breakpoint_in_make_toast_is_enough_for_every_command() {
     );
     let timers = output_of(&transcript, "busy timers", 0).join("\n");
     assert_contains(&timers, "4.500 s");
+    // A name lives in the executor's map of names only while its task does:
+    // the coffee is done, so its handle shows the bare id.
+    let main = output_of(&transcript, "print $busy_task(\"main\")", 0).join("\n");
+    assert_contains(&main, "busy_chef@Suspend0");
+    assert_contains(&main, "eggs = JoinHandle(task-");
+    assert_contains(&main, "\"eggs\", Waiting)");
+    // The chapter quotes this one.
+    assert_contains(&main, "coffee = JoinHandle(task-5, Done)");
     let eggs = output_of(&transcript, "busy await-tree eggs", 0);
     assert_eq!(eggs.len(), 1, "one task: {eggs:?}");
     assert!(eggs[0].starts_with("eggs (task-"), "{eggs:?}");
     let nobody = output_of(&transcript, "busy await-tree nobody", 0).join("\n");
     assert_contains(&nobody, "no task called 'nobody'");
+}
+
+/// A task spawned without a name (`spawn`, not `spawn_named`) is shown by
+/// its id alone, everywhere: in the table (name `-`), in the await tree, as
+/// the task a timer wakes, and in the `JoinHandle` that awaits it.
+#[test]
+fn an_unnamed_task_is_shown_by_its_id() {
+    let Some(gdb) = rust_gdb() else { return };
+    let commands: Vec<String> = [
+        "break busy_chef::runtime::core::Core::park".into(),
+        "run".into(),
+        "busy tasks".into(),
+        "busy await-tree".into(),
+        "busy timers".into(),
+        "print $busy_executor()".into(),
+    ]
+    .into();
+    let quiet = [("BUSY_CHEF_WARN_BLOCKING", "off")];
+    let transcript = session(&gdb, "join_handle", &commands, &quiet);
+
+    // `await_it`: block_on's future awaits the handle of `cook("toast", 1)`.
+    let tasks = output_of(&transcript, "busy tasks", 0);
+    assert_eq!(tasks.len(), 3, "{tasks:?}");
+    assert_eq!(row(&tasks, "main")[2..4], ["Waiting", "await_it@Suspend0"]);
+    let cook = row(&tasks, "-");
+    assert_eq!(cook[2..4], ["Waiting", "cook@Suspend0"]);
+    let id = cook[0];
+    assert!(id.starts_with("task-"), "{cook:?}");
+
+    let tree = output_of(&transcript, "busy await-tree", 0);
+    assert_eq!(
+        tree,
+        [
+            format!(
+                "{} → await_it@Suspend0 → JoinHandle({id}, Waiting)",
+                tasks_head(&tasks)
+            ),
+            format!("{id} → cook@Suspend0 → Sleep(1.000 s, wheel L1 slot 15)"),
+        ]
+    );
+    let timers = output_of(&transcript, "busy timers", 0);
+    assert_eq!(timers.len(), 3, "{timers:?}");
+    assert!(timers[2].ends_with(&format!("  {id}")), "{timers:?}");
+
+    let executor = output_of(&transcript, "print $busy_executor()", 0).join("\n");
+    assert_contains(&executor, "2 tasks, 1 timer");
+    assert_contains(&executor, &format!("{id} queued=no state=Waiting"));
+    assert_contains(&executor, &format!("Waker → {id}}}"));
+}
+
+/// An async block inside an async fn (`spawn(async { .. })` in
+/// `panic_it`) is a body of its own: it is named after the fn
+/// (`panic_it::{async_block#0}`), its await chain while it runs is its own
+/// frame (not the executor's generic frames that poll it, whose names
+/// mention it as a type argument), and `busy next` follows it across its
+/// `.await`.
+#[test]
+fn an_async_block_spawned_inside_an_async_fn_is_followed_like_one() {
+    let Some(gdb) = rust_gdb() else { return };
+    let file = "examples/join_handle.rs";
+    let sleep_line = line_of(file, "panic!(\"the pan caught fire\")") - 1;
+    let commands: Vec<String> = [
+        format!("break {file}:{sleep_line}"),
+        "run".into(),
+        "busy await-tree".into(),
+        "next".into(),
+        "busy next".into(),
+        "busy tasks".into(),
+    ]
+    .into();
+    let quiet = [("BUSY_CHEF_WARN_BLOCKING", "off")];
+    let transcript = session(&gdb, "join_handle", &commands, &quiet);
+
+    let tree = output_of(&transcript, "busy await-tree", 0);
+    let block = format!("panic_it::{{async_block#0}} ({file}:{sleep_line})");
+    assert!(
+        tree.iter()
+            .any(|line| line.ends_with(&format!(", running now → {block}"))),
+        "{tree:?}"
+    );
+    let across = output_of(&transcript, "busy next", 0);
+    assert_contains(
+        across[0],
+        &format!("panic_it::{{async_block#0}} returned Pending at {file}:{sleep_line}"),
+    );
+    assert_eq!(
+        across.last().copied(),
+        Some(shown_line(file, sleep_line + 1).as_str()),
+        "{across:?}"
+    );
+    let tasks = output_of(&transcript, "busy tasks", 0).join("\n");
+    assert_contains(
+        &tasks,
+        &format!(
+            "Running  panic_it::{{async_block#0}}@Suspend0  running: panic_it::{{async_block#0}} ({file}:{})",
+            sleep_line + 1
+        ),
+    );
+}
+
+/// `main (task-1)`: how the await tree names block_on's future, from its
+/// row in `busy tasks`.
+fn tasks_head(tasks: &[&str]) -> String {
+    format!("main ({})", row(tasks, "main")[0])
 }
 
 /// A pause at a breakpoint inside a poll is not the program's fault: with a

@@ -9,18 +9,29 @@
 //!   --only w1,w2           only these workloads (e.g. ping_pong)
 //!   --runtime r1,r2        only these runtimes (e.g. busy-chef; for profiling)
 //!   --no-floor             skip the floor measurements
+//! cargo run -p busy-chef-bench -- --stack-limits          # big futures on a 2 MiB stack (debug)
+//! cargo run --release -p busy-chef-bench -- --stack-limits
 //! ```
 //!
 //! Each cell is the median of several samples; the samples of one workload
 //! are interleaved across the runtimes (and the order rotates), so a burst of
 //! noise from another process hits every column alike. Absolute numbers
 //! drift on a shared machine: compare ratios taken from one run.
+//!
+//! `--stack-limits` measures no speed: it finds the largest future, and the
+//! largest task output, that busy-chef and tokio run on a thread with a
+//! 2 MiB stack (the size of `cargo test`'s threads), trying sizes from
+//! 64 KiB to 8 MiB, each in a child process because a stack overflow aborts
+//! the process. Run it in both builds: an unoptimized build copies a value
+//! on the stack at every step it is passed by value, so its limits can be
+//! much lower. It prints one Markdown table for the build it ran in (`stack.rs`).
 
 mod floor;
 mod measure;
 mod report;
 mod runtime;
 mod runtimes;
+mod stack;
 mod workloads;
 
 use std::io::Write;
@@ -42,6 +53,16 @@ fn parse_args() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some(measure::CHILD_FLAG) {
         run_child(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some(stack::CHILD_FLAG) {
+        stack::run_child(&args[1..]);
+    }
+    if args.iter().any(|arg| arg == stack::FLAG) {
+        if args.len() > 1 {
+            usage(&format!("{} takes no other arguments", stack::FLAG));
+        }
+        stack::limits();
+        std::process::exit(0);
     }
     let mut options = Options {
         quick: false,
@@ -106,7 +127,7 @@ fn usage(problem: &str) -> ! {
     let runtimes: Vec<&str> = runtimes::all().iter().map(|r| r.name).collect();
     eprintln!(
         "usage: busy-chef-bench [--quick] [--write-book] [--reps N] [--only W,..] \
-         [--runtime R,..] [--no-floor]\n  workloads: {}\n  runtimes: {}",
+         [--runtime R,..] [--no-floor]\n       busy-chef-bench --stack-limits\n  workloads: {}\n  runtimes: {}",
         workloads.join(", "),
         runtimes.join(", ")
     );

@@ -1,6 +1,6 @@
 //! Clocks, memory and statistics.
 
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::workloads::Workload;
@@ -38,11 +38,7 @@ pub const CHILD_FLAG: &str = "--child";
 /// Runs one sample of `workload` on `runtime` in a fresh copy of this
 /// program, and returns the number it prints.
 pub fn in_child_process(runtime: &str, workload: Workload) -> f64 {
-    let exe = std::env::current_exe().expect("the benchmark's own path");
-    let output = Command::new(exe)
-        .args([CHILD_FLAG, runtime, workload.name()])
-        .output()
-        .expect("start a child process");
+    let output = run_self(&[CHILD_FLAG, runtime, workload.name()]);
     assert!(
         output.status.success(),
         "child for {runtime}/{} failed: {}",
@@ -53,6 +49,15 @@ pub fn in_child_process(runtime: &str, workload: Workload) -> f64 {
         .trim()
         .parse()
         .expect("the child prints one number")
+}
+
+/// Runs this program again with `args`, and waits for it to end.
+pub fn run_self(args: &[&str]) -> Output {
+    let exe = std::env::current_exe().expect("the benchmark's own path");
+    Command::new(exe)
+        .args(args)
+        .output()
+        .expect("start a child process")
 }
 
 /// The median of `samples` (the mean of the middle two for an even count).

@@ -306,15 +306,14 @@ impl Core {
                 named,
             } => {
                 self.tasks.borrow_mut().end_loan(key, None);
-                let name = named.then(|| self.names.borrow_mut().remove(&id));
+                let name = named.then(|| self.names.borrow_mut().remove(&id)).flatten();
                 // Out of the table first: a waker is arbitrary code, and may
                 // panic on to block_on's caller.
                 if let Some(awaiter) = awaiter {
                     awaiter.wake();
                 }
-                let name = name.flatten().map(|name| name.to_string());
-                self.hooks
-                    .poll_finished(id, PollEnd::Over(how), || name.clone());
+                let name = || name.as_ref().map(|name| name.to_string());
+                self.hooks.poll_finished(id, PollEnd::Over(how), name);
             }
             waiting => {
                 self.hooks

@@ -10,6 +10,10 @@ mod tokio;
 
 use crate::workloads::Entry;
 
+// For `--stack-limits`, which calls these two directly.
+pub use self::busy_chef::BusyChef;
+pub use self::tokio::Tokio;
+
 /// Every runtime, busy-chef first (the ratios are taken against it).
 pub fn all() -> Vec<Entry> {
     vec![

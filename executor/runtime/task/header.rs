@@ -174,8 +174,8 @@ pub(crate) fn waker<T: Wakeable>(task: Arc<T>) -> Waker {
 /// made from a reference may only touch the bytes of that `T`, not the
 /// counts before it nor the allocation around it (Miri, Rust's checker for
 /// undefined behaviour, reports exactly that). Every task lives in an `Arc`
-/// (`Core::spawn` builds it with `Arc::new`), and `Core::run_task` passes
-/// the pointer down from `Arc::as_ptr`.
+/// (`Task::new_in_arc` makes it), and `Task::run` passes `Arc::as_ptr` of
+/// the task table's `Arc`.
 pub(crate) unsafe fn waker_ref<T: Wakeable>(task: *const T) -> ManuallyDrop<Waker> {
     let data = task.cast::<()>();
     // We borrow `task` for as long as the caller keeps the returned waker next
