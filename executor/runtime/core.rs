@@ -45,7 +45,7 @@ pub(crate) struct Core {
     pub(crate) names: RefCell<HashMap<TaskId, TaskName>>,
     pub(crate) timers: Timers,
     /// Tracing and warnings: each hook is one test of a flag when off.
-    pub(crate) hooks: Rc<Hooks>,
+    pub(crate) hooks: Hooks,
     /// Set when the executor is being dropped: `spawn` refuses from then on.
     pub(crate) closed: Cell<bool>,
 }
@@ -221,7 +221,7 @@ impl fmt::Debug for Core {
         }
         s.field("run_queue", &self.run_queue);
         s.field("timers", &self.timers);
-        s.field("hooks", &*self.hooks);
+        s.field("hooks", &self.hooks);
         s.field("closed", &self.closed.get()).finish()
     }
 }

@@ -143,8 +143,8 @@ impl Executor {
 
     fn with_clock(clock: Clock) -> Self {
         let clock = Rc::new(clock);
-        let hooks = Rc::new(Hooks::new(clock.clone()));
-        let timers = Timers::new(clock, hooks.clone());
+        let hooks = Hooks::new(clock.clone());
+        let timers = Timers::new(clock);
         let core = Core {
             run_queue: RunQueue::new(),
             tasks: RefCell::new(Slab::new()),
@@ -236,7 +236,7 @@ impl Executor {
             core.run_queue.trim(); // a burst is over? give the queue's spare room back
 
             // ③ Timers whose deadline has passed wake their tasks.
-            core.timers.fire_due();
+            core.timers.fire_due(&core.hooks);
 
             // ④ Nothing to do until a timer is due or another thread wakes us.
             if core.run_queue.len() == 0 {

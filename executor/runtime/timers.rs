@@ -30,7 +30,6 @@ use crate::diagnostics::hooks::Hooks;
 pub(crate) struct Timers {
     wheel: RefCell<Wheel>,
     clock: Rc<Clock>,
-    hooks: Rc<Hooks>,
     /// Scratch space for the wakers of fired timers, reused every turn.
     fired: RefCell<Vec<Waker>>,
 }
@@ -48,11 +47,10 @@ pub(crate) enum Registration {
 }
 
 impl Timers {
-    pub(crate) fn new(clock: Rc<Clock>, hooks: Rc<Hooks>) -> Self {
+    pub(crate) fn new(clock: Rc<Clock>) -> Self {
         Timers {
             wheel: RefCell::new(Wheel::new(0)),
             clock,
-            hooks,
             fired: RefCell::new(Vec::new()),
         }
     }
@@ -68,7 +66,7 @@ impl Timers {
 
     // ANCHOR: register
     /// A timer that wakes `waker` at `deadline`.
-    pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> Registration {
+    pub(crate) fn register(&self, hooks: &Hooks, deadline: Instant, waker: &Waker) -> Registration {
         let tick = self.clock.tick_at_or_after(deadline);
         if tick == NEVER {
             return Registration::Never;
@@ -76,7 +74,7 @@ impl Timers {
         let inserted = self.wheel.borrow_mut().insert(tick, waker.clone());
         match inserted {
             Ok(key) => {
-                self.hooks.timer_registered(key, deadline, &self.wheel);
+                hooks.timer_registered(key, deadline, &self.wheel);
                 Registration::Waiting(key)
             }
             Err(InsertError::AlreadyDue) => Registration::Due,
@@ -91,7 +89,7 @@ impl Timers {
 
     /// Takes a timer out of the wheel before it fires. Does nothing if it is
     /// gone already.
-    pub(crate) fn cancel(&self, key: TimerKey) {
+    pub(crate) fn cancel(&self, hooks: &Hooks, key: TimerKey) {
         // `try_`: if the wheel is busy, we are being dropped by the wheel's
         // own teardown, and the timer is going away anyway.
         let waker = match self.wheel.try_borrow_mut() {
@@ -99,7 +97,7 @@ impl Timers {
             Err(_) => None,
         };
         if waker.is_some() {
-            self.hooks.timer_cancelled(key);
+            hooks.timer_cancelled(key);
         }
         drop(waker); // outside the borrow: dropping it may free a task
     }
@@ -112,23 +110,23 @@ impl Timers {
     /// (scenario: `panicking_timer_waker_propagates_but_loses_no_other_wake`
     /// in `tests/faults.rs`).
     #[inline]
-    pub(crate) fn fire_due(&self) {
+    pub(crate) fn fire_due(&self, hooks: &Hooks) {
         if !self.wheel.borrow().is_empty() {
-            self.fire_due_timers();
+            self.fire_due_timers(hooks);
         }
     }
 
-    fn fire_due_timers(&self) {
+    fn fire_due_timers(&self, hooks: &Hooks) {
         let now = self.clock.tick_at_or_before(self.clock.now());
         let mut fired = self.fired.take();
         self.wheel
             .borrow_mut()
-            .advance(now, &mut fired, self.hooks.wheel_moves().as_deref_mut());
-        self.hooks.timers_fired(now, fired.len());
+            .advance(now, &mut fired, hooks.wheel_moves().as_deref_mut());
+        hooks.timers_fired(now, fired.len());
         // Wake with no borrow held: a waker is arbitrary code.
         let mut first_panic = None;
         for waker in fired.drain(..) {
-            self.hooks.timer_fires();
+            hooks.timer_fires();
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
                 first_panic.get_or_insert(payload);
             }

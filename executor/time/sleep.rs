@@ -168,7 +168,7 @@ impl Sleep {
     fn cancel_timer(&mut self) {
         if let Some(timer) = self.timer.take() {
             if let Some(core) = timer.core.upgrade() {
-                core.timers.cancel(timer.key);
+                core.timers.cancel(&core.hooks, timer.key);
             }
         }
     }
@@ -210,7 +210,7 @@ impl Sleep {
             }
             self.cancel_timer(); // polled by another executor: register anew
         }
-        match core.timers.register(self.deadline, cx.waker()) {
+        match core.timers.register(&core.hooks, self.deadline, cx.waker()) {
             Registration::Waiting(key) => {
                 core.hooks.timer_awaited(key, awaited_at); // for a trace
                 let core = Rc::downgrade(core);
