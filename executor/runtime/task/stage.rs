@@ -127,10 +127,10 @@ impl<F: Future, T> Stage<F, T> {
         if !state.take_output() {
             return None;
         }
-        // SAFETY: OUTPUT was set, so the slot holds the output; clearing the
-        // flag (just above) means it is read out exactly once; and since
-        // OUTPUT is set only once the future is gone, no poll or drop holds
-        // a reference into the slot.
+        // OUTPUT is set only once the future is gone, so no poll or drop
+        // holds a reference into the slot.
+        // SAFETY: OUTPUT was set, so the slot holds the output; the flag,
+        // cleared just above, lets it be read out exactly once.
         Some(unsafe { ManuallyDrop::take(&mut (*self.slot.get()).output) })
     }
 

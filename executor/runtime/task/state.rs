@@ -115,7 +115,7 @@ pub(crate) enum Abort {
     TooLate,
 }
 
-// Every method is a few instructions, called from the generic `Task<F>`
+// Every method is tiny and called from the generic `Task<F>`
 // code, which the compiler builds in the crate that spawns: `#[inline]`
 // lets it see through them there.
 impl State {
