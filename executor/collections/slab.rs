@@ -149,6 +149,20 @@ impl<T: Keyed> Slab<T> {
         }
     }
 
+    /// The value in `slot`, for a caller that knows the slot is occupied by
+    /// an invariant of its own (the timer wheel's lists link live timers).
+    ///
+    /// # Panics
+    ///
+    /// If the slot holds no value: that invariant is broken.
+    #[inline]
+    pub fn slot_mut(&mut self, slot: u32) -> &mut T {
+        match self.entries.get_mut(slot as usize) {
+            Some(Entry::Occupied(value)) => value,
+            _ => panic!("slot {slot} holds no value"),
+        }
+    }
+
     /// Like [`get`](Self::get), for changing the value (not its key).
     #[inline]
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {

@@ -28,8 +28,9 @@
 //! from `elapsed` (the wheel's "now"), in groups of 6 bits: a deadline 3 ms
 //! away usually lands in level 0, one 10 s away in level 2. Its slot is those
 //! 6 bits of the deadline. Each slot is a doubly linked list of timers (the
-//! links are keys into the slab that holds every timer, `slab.rs`), so adding appends at the tail and cancelling
-//! unlinks, both O(1), and timers in a slot stay in the order they were added.
+//! links are slot numbers in the slab that holds every timer, `slab.rs`), so
+//! adding appends at the tail and cancelling unlinks, both O(1), and timers
+//! in a slot stay in the order they were added.
 //!
 //! ## Finding the next deadline without scanning
 //!
@@ -152,10 +153,16 @@ struct Entry {
     /// Creation order, to break ties between equal deadlines in `overflow`.
     seq: u64,
     place: Place,
-    prev: Option<Key>,
-    next: Option<Key>,
+    /// The timers before and after this one in its slot: slot numbers in
+    /// the slab, or `NIL`. (Links stay within live timers, so they need no
+    /// generation: the timer's own key is in `key`.)
+    prev: u32,
+    next: u32,
     waker: Waker,
 }
+
+/// "No timer": the end of a slot's list.
+const NIL: u32 = u32::MAX;
 
 impl Keyed for Entry {
     fn key(&self) -> Key {
@@ -166,13 +173,13 @@ impl Keyed for Entry {
 /// A slot's timers: a doubly linked list through the entries.
 #[derive(Clone, Copy)]
 struct List {
-    head: Option<Key>,
-    tail: Option<Key>,
+    head: u32,
+    tail: u32,
 }
 
 const EMPTY: List = List {
-    head: None,
-    tail: None,
+    head: NIL,
+    tail: NIL,
 };
 
 struct Level {
@@ -235,8 +242,8 @@ impl Wheel {
             deadline,
             seq,
             place: Place::Overflow, // set for real by `place`
-            prev: None,
-            next: None,
+            prev: NIL,
+            next: NIL,
             waker,
         };
         self.timers.insert(key, entry);
@@ -339,10 +346,11 @@ impl Wheel {
         let list = std::mem::replace(&mut self.levels[level].slots[slot], EMPTY);
         self.levels[level].occupied &= !(1u64 << slot);
         let mut next = list.head;
-        while let Some(key) = next {
-            let entry = self.timers.get_mut(key).expect("a listed timer is live");
-            next = entry.next.take();
-            entry.prev = None;
+        while next != NIL {
+            let entry = self.entry(next);
+            let key = entry.key;
+            next = std::mem::replace(&mut entry.next, NIL);
+            entry.prev = NIL;
             let from = entry.place;
             if entry.deadline <= self.elapsed {
                 fired.extend(self.timers.remove(key).map(|entry| entry.waker));
@@ -392,21 +400,21 @@ impl Wheel {
             }
             Some(level) => {
                 let slot = slot_for(deadline, level);
-                self.push_back(level, slot, key);
+                self.push_back(level, slot, key.slot());
                 Place::Wheel {
                     level: level as u8,
                     slot: slot as u8,
                 }
             }
         };
-        self.entry(key).place = place;
+        self.entry(key.slot()).place = place;
     }
 
     /// Takes a live timer out of wherever it is (list or overflow map).
     fn unplace(&mut self, key: Key) {
-        let entry = self.entry(key);
+        let entry = self.entry(key.slot());
         match entry.place {
-            Place::Wheel { level, slot } => self.unlink(level as usize, slot as usize, key),
+            Place::Wheel { level, slot } => self.unlink(level as usize, slot as usize, key.slot()),
             Place::Overflow => {
                 let at = (entry.deadline, entry.seq);
                 self.overflow.remove(&at);
@@ -414,35 +422,40 @@ impl Wheel {
         }
     }
 
-    fn entry(&mut self, key: Key) -> &mut Entry {
-        self.timers.get_mut(key).expect("a listed timer is live")
+    /// The live timer in slab slot `index`.
+    fn entry(&mut self, index: u32) -> &mut Entry {
+        self.timers.slot_mut(index)
     }
 
-    fn push_back(&mut self, level: usize, slot: usize, key: Key) {
+    fn push_back(&mut self, level: usize, slot: usize, index: u32) {
         let list = &mut self.levels[level].slots[slot];
-        let old_tail = list.tail.replace(key);
-        match old_tail {
-            None => list.head = Some(key),
-            Some(tail) => self.entry(tail).next = Some(key),
+        let old_tail = std::mem::replace(&mut list.tail, index);
+        if old_tail == NIL {
+            list.head = index;
+        } else {
+            self.entry(old_tail).next = index;
         }
-        let entry = self.entry(key);
+        let entry = self.entry(index);
         entry.prev = old_tail;
-        entry.next = None;
+        entry.next = NIL;
         self.levels[level].occupied |= 1u64 << slot;
     }
 
-    fn unlink(&mut self, level: usize, slot: usize, key: Key) {
-        let entry = self.entry(key);
-        let (prev, next) = (entry.prev.take(), entry.next.take());
-        match prev {
-            None => self.levels[level].slots[slot].head = next,
-            Some(prev) => self.entry(prev).next = next,
+    fn unlink(&mut self, level: usize, slot: usize, index: u32) {
+        let entry = self.entry(index);
+        let prev = std::mem::replace(&mut entry.prev, NIL);
+        let next = std::mem::replace(&mut entry.next, NIL);
+        if prev == NIL {
+            self.levels[level].slots[slot].head = next;
+        } else {
+            self.entry(prev).next = next;
         }
-        match next {
-            None => self.levels[level].slots[slot].tail = prev,
-            Some(next) => self.entry(next).prev = prev,
+        if next == NIL {
+            self.levels[level].slots[slot].tail = prev;
+        } else {
+            self.entry(next).prev = prev;
         }
-        if self.levels[level].slots[slot].head.is_none() {
+        if self.levels[level].slots[slot].head == NIL {
             self.levels[level].occupied &= !(1u64 << slot);
         }
     }
