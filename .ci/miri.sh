@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Undefined-behaviour check: run the tests that exercise the executor's
-# `unsafe` code (the task's union stage, the borrowed waker, the lent task,
+# `unsafe` code (the task's union stage, the borrowed waker, the task built in place,
 # the pin projections) under Miri, Rust's interpreter that checks the
 # language's rules as the program runs: pointer provenance (Stacked Borrows
 # by default), uninitialised reads, use after free, data races.
