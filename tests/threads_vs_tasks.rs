@@ -159,8 +159,14 @@ fn skeleton(text: &str) -> String {
                 .split_whitespace()
                 .map(|w| {
                     let w = w.trim_start_matches('~').trim_end_matches('×');
-                    if w.parse::<f64>().is_ok() {
+                    // A measured figure, its unit (which the example picks to
+                    // fit the figure), and the ratio's "-" (when the tasks'
+                    // figure is zero) all vary from run to run.
+                    const UNITS: [&str; 8] = ["B", "KiB", "MiB", "GiB", "ns", "µs", "ms", "s"];
+                    if w.parse::<f64>().is_ok() || w == "-" {
                         "#".to_string()
+                    } else if UNITS.contains(&w) {
+                        "<unit>".to_string()
                     } else {
                         w.to_string()
                     }
