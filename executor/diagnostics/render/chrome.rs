@@ -22,8 +22,9 @@ fn micros(d: Duration) -> String {
     format!("{}.{:03}", nanos / 1000, nanos % 1000)
 }
 
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
+/// `text` as a JSON string literal, also safe inside an HTML `<script>`
+/// (the replay embeds its JSON in the book's pages).
+pub(super) fn json_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
@@ -33,6 +34,9 @@ fn json_string(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c if (c as u32) < 0x20 => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }

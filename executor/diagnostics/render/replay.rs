@@ -58,6 +58,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::time::Duration;
 
+use super::chrome::json_string;
 use crate::base::id::TaskId;
 use crate::collections::wheel::Place;
 use crate::diagnostics::event::{Door, Ending, Event, PollResult, Trace, WakeSource, What};
@@ -67,30 +68,6 @@ pub(crate) const VERSION: u32 = 1;
 
 fn micros(d: Duration) -> u128 {
     d.as_micros()
-}
-
-/// `text` as a JSON string that is also safe inside an HTML `<script>`.
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn place(place: Place) -> String {
