@@ -22,7 +22,7 @@
 #   * `block_on`'s own future: the local `future` of the `Executor::block_on`
 #     frame (it lives on that stack; the table holds only its header);
 #   * the task being polled (its slot in the table is lent out meanwhile):
-#     the argument `task` of the `Core::run_task` frame;
+#     the local `task` of the `Core::run_task` frame;
 #   * the tasks' names: the executor's `names` map (a `HashMap` from task
 #     id to name), for the tasks whose NAMED flag is set;
 #   * an `async fn`'s state machine: the type the compiler calls

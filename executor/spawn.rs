@@ -105,7 +105,7 @@ impl On<'_> {
     {
         match self {
             On::Executor(core) => core.spawn(name, future),
-            On::Current(what) => expect_current(what, |core| core.spawn(name, future)),
+            On::Current(what) => expect_current(what).spawn(name, future),
         }
     }
 }

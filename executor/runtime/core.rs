@@ -7,7 +7,8 @@
 //! argument, yet they must reach the executor that runs the task calling
 //! them. `block_on` records its `Core` in a thread-local for as long as it
 //! runs, with a guard ([`enter`]) that puts the previous value back however
-//! `block_on` ends; [`current`] and [`expect_current`] lend it to a closure. The same
+//! `block_on` ends; [`current`] and [`expect_current`] hand out a clone of
+//! its `Rc`. The same
 //! lookup tells a wake which door of the run queue to take ([`schedule`]),
 //! and forbids a `block_on` inside a task, which would freeze the outer
 //! executor, and every task on it, until the inner one finished.
@@ -107,26 +108,25 @@ thread_local! {
     static CURRENT: RefCell<Option<ManuallyDrop<Rc<Core>>>> = const { RefCell::new(None) };
 }
 
-/// Calls `f` with the executor running on this thread, if any.
+/// The executor running on this thread, if any.
 #[inline]
-pub(crate) fn current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
+pub(crate) fn current() -> Option<Rc<Core>> {
     CURRENT.with(|current| match current.try_borrow() {
-        Ok(current) => f(current.as_deref()),
-        Err(_) => f(None), // being set or cleared by `Enter`
+        Ok(current) => current.as_deref().cloned(),
+        Err(_) => None, // being set or cleared by `Enter`
     })
 }
 
-/// Calls `f` with the executor running on this thread, or panics saying how
-/// to get one. `what` names the caller: "busy_chef::spawn", ...
-pub(crate) fn expect_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
-    current(|core| match core {
-        Some(core) => f(core),
-        None => panic!(
+/// The executor running on this thread, or a panic saying how to get one.
+/// `what` names the caller: "busy_chef::spawn", ...
+pub(crate) fn expect_current(what: &str) -> Rc<Core> {
+    current().unwrap_or_else(|| {
+        panic!(
             "{what} was called with no busy-chef executor running on this thread. \
              Call it from inside a future run by `busy_chef::block_on(...)` or \
              `Executor::block_on(...)` (for example in the `async` block you pass \
              to block_on, or in a task spawned from there)."
-        ),
+        )
     })
 }
 // ANCHOR_END: current
@@ -194,13 +194,13 @@ impl Drop for Enter {
 /// through the channel.
 #[inline]
 pub(crate) fn schedule(inbox: &Inbox, key: Key, id: TaskId) {
-    current(|core| match core {
+    match current() {
         Some(core) if core.run_queue.owns(inbox) => {
             core.run_queue.push(key);
             core.hooks.woken(id);
         }
         _ => inbox.send(key, id),
-    })
+    }
 }
 // ANCHOR_END: schedule
 

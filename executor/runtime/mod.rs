@@ -211,26 +211,23 @@ impl Executor {
                 let Some(key) = core.run_queue.pop() else {
                     break;
                 };
-                let lent = core.tasks.borrow_mut().lend(key);
-                core.hooks.dequeued(|| lent.as_ref().map(|task| task.id()));
-                match lent {
-                    Some(task) if key != main.key => core.run_task(key, task),
-                    Some(main_entry) => {
-                        core.tasks.borrow_mut().end_loan(key, Some(main_entry));
-                        main.state.clear_queued();
-                        core.hooks.poll_started(main.id);
-                        let poll = future.as_mut().poll(&mut cx);
-                        let end = match poll {
-                            Poll::Pending => PollEnd::Pending,
-                            Poll::Ready(_) => PollEnd::Over(Ending::Completed),
-                        };
-                        core.hooks.poll_finished(main.id, end, || None);
-                        match poll {
-                            Poll::Ready(output) => return output,
-                            Poll::Pending => deadlock::check_main_after_poll(&main),
-                        }
-                    }
-                    None => {} // a stale key: a late wake of a finished task
+                if key != main.key {
+                    core.run_task(key);
+                    continue;
+                }
+                // `block_on`'s own future, polled in place.
+                core.hooks.dequeued(|| Some(main.id));
+                main.state.clear_queued();
+                core.hooks.poll_started(main.id);
+                let poll = future.as_mut().poll(&mut cx);
+                let end = match poll {
+                    Poll::Pending => PollEnd::Pending,
+                    Poll::Ready(_) => PollEnd::Over(Ending::Completed),
+                };
+                core.hooks.poll_finished(main.id, end, || None);
+                match poll {
+                    Poll::Ready(output) => return output,
+                    Poll::Pending => deadlock::check_main_after_poll(&main),
                 }
             }
             core.run_queue.trim(); // a burst is over? give the queue's spare room back
@@ -293,10 +290,15 @@ impl Core {
     // ANCHOR_END: spawn
 
     // ANCHOR: run_task
-    /// Polls `task`, lent by the task table under `key`, and gives it back
-    /// (or lets it go, once it is done).
+    /// Polls the task under `key`: the task table lends it for the poll,
+    /// and takes it back (or lets it go, once it is done).
     #[inline]
-    fn run_task(&self, key: Key, task: Arc<dyn Runnable>) {
+    fn run_task(&self, key: Key) {
+        let lent = self.tasks.borrow_mut().lend(key);
+        self.hooks.dequeued(|| lent.as_ref().map(|task| task.id()));
+        let Some(task) = lent else {
+            return; // a stale key: a late wake of a finished task
+        };
         let id = task.id();
         self.hooks.poll_started(id);
         match task.run(&task) {

@@ -47,7 +47,7 @@ pub fn interval(period: Duration) -> Interval {
         !period.is_zero(),
         "busy_chef::time::interval needs a period greater than zero"
     );
-    let start = expect_current("busy_chef::time::interval", |core| core.timers.now());
+    let start = expect_current("busy_chef::time::interval").timers.now();
     Interval {
         period,
         next: start,

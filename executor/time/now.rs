@@ -26,10 +26,10 @@ impl Instant {
     /// });
     /// ```
     pub fn now() -> Instant {
-        current(|core| match core {
+        match current() {
             Some(core) => core.timers.now(),
             None => Instant::real_now(),
-        })
+        }
     }
 
     /// Time since this instant, on the same clock as [`Instant::now`].

@@ -48,7 +48,7 @@ use crate::runtime::timers::Registration;
 /// If no busy-chef executor is running on this thread: the deadline is read
 /// from the executor's clock.
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = expect_current("busy_chef::time::sleep", |core| core.timers.now());
+    let now = expect_current("busy_chef::time::sleep").timers.now();
     Sleep::new(now + duration)
 }
 
@@ -185,9 +185,8 @@ impl Future for Sleep {
         // `Sleep` holds no self-references, so it is `Unpin`.
         let this = self.get_mut();
         let awaited_at = Location::caller();
-        expect_current("polling a busy_chef::time::Sleep", |core| {
-            this.poll_on(core, cx, awaited_at)
-        })
+        let core = expect_current("polling a busy_chef::time::Sleep");
+        this.poll_on(&core, cx, awaited_at)
     }
 }
 
