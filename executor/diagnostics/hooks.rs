@@ -143,11 +143,11 @@ impl Hooks {
         self.recorder.record(self.recorder.now(), spawned);
     }
 
-    /// The executor is about to poll `task`.
+    /// The executor is about to poll `task` (asked only if a hook is on).
     #[inline]
-    pub(crate) fn poll_started(&self, task: TaskId) {
+    pub(crate) fn poll_started(&self, task: impl FnOnce() -> TaskId) {
         if self.active.get() {
-            self.start_poll(task);
+            self.start_poll(task());
         }
     }
 
@@ -167,12 +167,12 @@ impl Hooks {
     #[inline]
     pub(crate) fn poll_finished(
         &self,
-        task: TaskId,
+        task: impl FnOnce() -> TaskId,
         end: PollEnd,
         name: impl Fn() -> Option<String>,
     ) {
         if self.active.get() {
-            self.finish_poll(task, end, &name);
+            self.finish_poll(task(), end, &name);
         }
     }
 
@@ -223,11 +223,16 @@ impl Hooks {
     pub(crate) fn turn_started(&self) {
         if self.tracing.get() {
             self.turns.set(self.turns.get() + 1);
-            let turn = What::Turn {
-                number: self.turns.get(),
-            };
-            self.recorder.record(self.recorder.now(), turn);
+            let number = self.turns.get();
+            self.record_now(What::Turn { number });
         }
+    }
+
+    /// Records `what` at the executor's time now. Out of line, so that a
+    /// hook inlined into the loop or a wake stays a test of a flag there.
+    #[inline(never)]
+    fn record_now(&self, what: What) {
+        self.recorder.record(self.recorder.now(), what);
     }
 
     /// A spawn (or `block_on`) pushed `task`'s key on the local queue.
@@ -239,16 +244,14 @@ impl Hooks {
     }
 
     fn record_queued(&self, task: TaskId, door: Door) {
-        let queued = What::Queued { task, door };
-        self.recorder.record(self.recorder.now(), queued);
+        self.record_now(What::Queued { task, door });
     }
 
     /// The loop popped a key; `task` tells whose (`None`: a stale key).
     #[inline]
     pub(crate) fn dequeued(&self, task: impl FnOnce() -> Option<TaskId>) {
         if self.tracing.get() {
-            let dequeued = What::Dequeued { task: task() };
-            self.recorder.record(self.recorder.now(), dequeued);
+            self.record_now(What::Dequeued { task: task() });
         }
     }
 
@@ -257,10 +260,7 @@ impl Hooks {
     #[inline]
     pub(crate) fn woken(&self, task: TaskId) {
         if self.tracing.get() {
-            let by = self.current.get();
-            self.recorder
-                .record(self.recorder.now(), What::Woken { task, by });
-            self.record_queued(task, Door::Local);
+            self.record_woken(task, self.current.get(), Door::Local);
         }
     }
 
@@ -270,11 +270,13 @@ impl Hooks {
     #[inline]
     pub(crate) fn woken_outside(&self, task: TaskId) {
         if self.tracing.get() {
-            let by = WakeSource::Outside;
-            self.recorder
-                .record(self.recorder.now(), What::Woken { task, by });
-            self.record_queued(task, Door::Channel);
+            self.record_woken(task, WakeSource::Outside, Door::Channel);
         }
+    }
+
+    fn record_woken(&self, task: TaskId, by: WakeSource, door: Door) {
+        self.record_now(What::Woken { task, by });
+        self.record_queued(task, door);
     }
 
     /// A `Sleep` put a timer into `wheel` (which is asked where, if tracing).

@@ -218,13 +218,13 @@ impl Executor {
                 // `block_on`'s own future, polled in place.
                 core.hooks.dequeued(|| Some(main.id));
                 main.state.clear_queued();
-                core.hooks.poll_started(main.id);
+                core.hooks.poll_started(|| main.id);
                 let poll = future.as_mut().poll(&mut cx);
                 let end = match poll {
                     Poll::Pending => PollEnd::Pending,
                     Poll::Ready(_) => PollEnd::Over(Ending::Completed),
                 };
-                core.hooks.poll_finished(main.id, end, || None);
+                core.hooks.poll_finished(|| main.id, end, || None);
                 match poll {
                     Poll::Ready(output) => return output,
                     Poll::Pending => deadlock::check_main_after_poll(&main),
@@ -299,7 +299,8 @@ impl Core {
         let Some(task) = lent else {
             return; // a stale key: a late wake of a finished task
         };
-        let id = task.id();
+        // The id is asked for (a virtual call) only when a hook records.
+        let id = || task.id();
         self.hooks.poll_started(id);
         match task.run(&task) {
             RunOutcome::Done {
@@ -308,7 +309,9 @@ impl Core {
                 named,
             } => {
                 self.tasks.borrow_mut().end_loan(key, None);
-                let name = named.then(|| self.names.borrow_mut().remove(&id)).flatten();
+                let name = named
+                    .then(|| self.names.borrow_mut().remove(&id()))
+                    .flatten();
                 // Out of the table first: a waker is arbitrary code, and may
                 // panic on to block_on's caller.
                 if let Some(awaiter) = awaiter {
@@ -318,10 +321,10 @@ impl Core {
                 self.hooks.poll_finished(id, PollEnd::Over(how), name);
             }
             waiting => {
-                self.hooks
-                    .poll_finished(id, PollEnd::Pending, || self.name_of(id));
+                let name = || self.name_of(id());
+                self.hooks.poll_finished(id, PollEnd::Pending, name);
                 if let RunOutcome::Stranded = waiting {
-                    self.hooks.lost_waker(id, self.name_of(id).as_deref()); // nothing can wake it
+                    self.hooks.lost_waker(id(), name().as_deref()); // nothing can wake it
                 }
                 self.tasks.borrow_mut().end_loan(key, Some(task));
             }
