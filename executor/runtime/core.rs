@@ -8,10 +8,10 @@
 //! them. `block_on` records its `Core` in a thread-local for as long as it
 //! runs, with a guard ([`enter`]) that puts the previous value back however
 //! `block_on` ends; [`current`] and [`expect_current`] hand out a clone of
-//! its `Rc`. The same
-//! lookup tells a wake which door of the run queue to take ([`schedule`]),
-//! and forbids a `block_on` inside a task, which would freeze the outer
-//! executor, and every task on it, until the inner one finished.
+//! its `Rc`. The same lookup tells a wake which door of the run queue to
+//! take ([`schedule`]), and forbids a `block_on` inside a task, which would
+//! freeze the outer executor, and every task on it, until the inner one
+//! finished.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
