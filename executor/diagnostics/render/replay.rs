@@ -88,6 +88,19 @@ fn door(door: Door) -> &'static str {
     }
 }
 
+/// A spawn or a wake is followed by the `Queued` event of the same task,
+/// and the replay draws the two as one step: the door it was queued by, if
+/// `next` is that event.
+fn door_of_queued(next: Option<&What>, task: TaskId) -> Option<&'static str> {
+    match next {
+        Some(What::Queued {
+            task: queued,
+            door: d,
+        }) if *queued == task => Some(door(*d)),
+        _ => None,
+    }
+}
+
 fn ending(how: Ending) -> &'static str {
     match how {
         Ending::Completed => "\"done\"",
@@ -134,9 +147,7 @@ pub(crate) fn to_replay_json(trace: &Trace) -> String {
         {
             name_task(*task, None);
             woke.push(task.as_u64());
-            if matches!(next, Some(What::Queued { task: queued, .. }) if queued == task) {
-                i += 1;
-            }
+            i += usize::from(door_of_queued(next, *task).is_some());
             continue;
         }
         if let Some((start, woke)) = fire.take() {
@@ -150,16 +161,9 @@ pub(crate) fn to_replay_json(trace: &Trace) -> String {
                 if let Some(by) = by {
                     name_task(*by, None);
                 }
-                let door = match next {
-                    Some(What::Queued {
-                        task: queued,
-                        door: d,
-                    }) if queued == task => {
-                        i += 1;
-                        door(*d)
-                    }
-                    _ => "null",
-                };
+                let door = door_of_queued(next, *task);
+                i += usize::from(door.is_some());
+                let door = door.unwrap_or("null");
                 format!(
                     r#"{{"t":{t},"do":"spawn","task":{},"name":{},"by":{},"door":{door}}}"#,
                     task.as_u64(),
@@ -178,16 +182,9 @@ pub(crate) fn to_replay_json(trace: &Trace) -> String {
                     WakeSource::Outside => ("outside", None),
                     WakeSource::Executor => ("executor", None),
                 };
-                let door = match next {
-                    Some(What::Queued {
-                        task: queued,
-                        door: d,
-                    }) if queued == task => {
-                        i += 1;
-                        door(*d)
-                    }
-                    _ => "null",
-                };
+                let door = door_of_queued(next, *task);
+                i += usize::from(door.is_some());
+                let door = door.unwrap_or("null");
                 format!(
                     r#"{{"t":{t},"do":"wake","task":{},"by":"{by}","by_task":{},"door":{door}}}"#,
                     task.as_u64(),
