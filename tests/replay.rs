@@ -20,6 +20,7 @@
 
 mod book_support;
 mod json;
+mod xorshift;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -31,6 +32,7 @@ use book_support::{check_or_bless, root, run_example_traced};
 use busy_chef::time::{sleep, timeout};
 use busy_chef::{spawn_named, yield_now, Executor};
 use json::Json;
+use xorshift::Rng;
 
 fn temp_path(file: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("busy-chef-{}-{file}", std::process::id()))
@@ -376,23 +378,11 @@ fn check_rules(replay: &str) -> usize {
     steps.len()
 }
 
-/// A small random generator (xorshift), so a failing seed can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 /// A random program: cooks that sleep (from 1 ms to minutes), yield, spawn
 /// helpers and await them, time out, and are woken by another thread.
 fn random_program(seed: u64) -> String {
-    let rng = Rc::new(RefCell::new(Rng(
-        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1
+    let rng = Rc::new(RefCell::new(Rng::new(
+        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
     )));
     let exec = Executor::simulated();
     exec.enable_trace();
