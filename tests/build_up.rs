@@ -19,6 +19,7 @@
 //! build_up` rewrites all these files.
 
 mod book_support;
+mod panic_payload;
 
 #[path = "../examples/stage1_block_on.rs"]
 #[allow(dead_code, reason = "only the executor is used here, not the demo")]
@@ -46,6 +47,7 @@ use std::thread;
 use std::time::Duration;
 
 use book_support::{check_or_bless, run_example};
+use panic_payload::panic_message;
 
 /// How long to wait before calling a scenario stuck. Only ever the answer
 /// for a stage that cannot do it: one that can finishes in microseconds, and
@@ -220,7 +222,7 @@ macro_rules! woken_from_another_thread {
         thread::spawn(move || {
             let waker = wakers.recv().unwrap();
             let attempt = std::panic::catch_unwind(|| waker.wake_by_ref());
-            let attempt = attempt.map_err(|panic| panic_message(&*panic));
+            let attempt = attempt.map_err(|panic| panic_message(panic));
             report.send_blocking((attempt, waker)).unwrap(); // the waker too
         });
         let (finish, finished) = async_channel::bounded(1);
@@ -237,14 +239,6 @@ macro_rules! woken_from_another_thread {
     }};
 }
 // ANCHOR_END: other_thread
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
 
 #[test]
 fn stage_4_lets_another_thread_wake_a_task() {

@@ -7,6 +7,7 @@
 //! rewrites them).
 
 mod book_support;
+mod millis;
 mod panic_payload;
 mod xorshift;
 
@@ -22,6 +23,7 @@ use book_support::{check_or_bless, run_example, run_example_traced};
 use busy_chef::time::{sleep, timeout};
 use busy_chef::trace::{Ending, PollResult, Trace, WakeSource, What};
 use busy_chef::{spawn_named, yield_now, Executor, TaskId};
+use millis::ms;
 use panic_payload::panic_message;
 use xorshift::Rng;
 
@@ -615,10 +617,6 @@ fn the_slice_checker_rejects_what_it_should() {
 // ---------------------------------------------------------------------------
 // Every trace the executor records can be drawn
 // ---------------------------------------------------------------------------
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 #[test]
 fn a_timer_registered_after_its_deadline_is_drawn_registered_late_and_fired_at_once() {

@@ -507,8 +507,8 @@ impl fmt::Debug for Wheel {
 
 #[cfg(test)]
 mod tests {
+    use super::xorshift::Rng;
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     use std::task::Wake;
 
@@ -721,21 +721,6 @@ mod tests {
         }
     }
 
-    /// A tiny deterministic random generator (xorshift), so the test needs no
-    /// dependency and a failing seed can be replayed.
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
-
     /// The wheel against a model: a sorted list of (deadline, creation order).
     /// Random inserts (near, far, very far), cancels and advances (small and
     /// huge), thousands of timers; after every step the wheel must have fired
@@ -747,7 +732,7 @@ mod tests {
             Err(_) => (1..=20).collect(),
         };
         for seed in seeds {
-            let mut rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+            let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let start = [0, (1 << 30) - 500, MAX_SPAN - 500][(seed % 3) as usize];
             let mut wheel = Wheel::new(start);
             let log = Arc::new(Mutex::new(Vec::new()));
@@ -819,6 +804,10 @@ mod tests {
             text.contains("\"level 0\": [3]") || text.contains("level 0: [3]"),
             "{text}"
         );
-        let _ = AtomicUsize::new(0).load(Ordering::Relaxed);
     }
 }
+
+/// The integration tests' random generator, shared with the model test above.
+#[cfg(test)]
+#[path = "../../tests/xorshift/mod.rs"]
+mod xorshift;
