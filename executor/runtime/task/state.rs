@@ -4,7 +4,7 @@
 //! Book chapter: *Tasks and the waker queue* (`book/src/tasks.md`).
 //!
 //! ```text
-//!              ① spawn                        ② start_poll → Poll, end_poll
+//!              ① spawn                        ② start_poll → Poll; Pending
 //!   (new) ──────────────► QUEUED ─────────────────────────────────► WAITING
 //!                           ▲ │                                        │
 //!                           │ │ ④ complete: the poll returned Ready    │
@@ -20,7 +20,7 @@
 //!    [`State::new_spawned`]: queued, with a `JoinHandle`.
 //! 2. [`State::start_poll`] clears `queued` *before* the poll, so a wake
 //!    during the poll queues the task again (it is polled once more, next
-//!    turn); [`State::end_poll`] after it.
+//!    turn). A poll that returns `Pending` changes no flag: the task waits.
 //! 3. [`State::transition_to_queued`] (any thread): only the wake that flips
 //!    `queued` from `false` to `true` pushes the task's key. A task is never
 //!    in the run queue twice. [`State::abort`] sets ABORT, then wakes.
@@ -210,6 +210,7 @@ impl State {
     /// ② The executor took the task's key from the run queue.
     #[inline]
     pub(crate) fn start_poll(&self) -> StartPoll {
+        debug_assert!(self.is_queued(), "run only from the queue");
         if self.has(flags::DONE) {
             return StartPoll::Finished;
         }
@@ -228,10 +229,7 @@ impl State {
     /// only if a `JoinHandle` exists.
     #[inline]
     pub(crate) fn complete(&self) -> Completion {
-        debug_assert!(
-            self.has(flags::DONE),
-            "complete after the future is dropped"
-        );
+        debug_assert!(self.has(flags::DONE), "complete before DONE");
         self.clear(flags::ABORT);
         self.queued.store(true, Ordering::Release);
         if self.has(flags::HANDLE) {
@@ -244,6 +242,7 @@ impl State {
     /// ③ `JoinHandle::abort`.
     #[inline]
     pub(crate) fn abort(&self) -> Abort {
+        debug_assert!(self.has(flags::HANDLE), "abort without a handle");
         if self.has(flags::DONE) {
             return Abort::TooLate;
         }
@@ -255,6 +254,7 @@ impl State {
     /// still in the stage is the caller's to drop.
     #[inline]
     pub(crate) fn detach(&self) {
+        debug_assert!(self.has(flags::HANDLE), "detached twice");
         self.clear(flags::HANDLE);
     }
 
@@ -262,6 +262,7 @@ impl State {
     /// caller moves it out).
     #[inline]
     pub(crate) fn take_output(&self) -> bool {
+        debug_assert!(!self.has_output() || self.is_done(), "OUTPUT before DONE");
         let had = self.has(flags::OUTPUT);
         self.clear(flags::OUTPUT);
         had
