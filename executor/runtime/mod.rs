@@ -292,7 +292,7 @@ impl Core {
     // ANCHOR: run_task
     /// Polls the task under `key`: the task table lends it for the poll,
     /// and takes it back (or lets it go, once it is done).
-    #[inline]
+    #[inline(always)]
     fn run_task(&self, key: Key) {
         let lent = self.tasks.borrow_mut().lend(key);
         self.hooks.dequeued(|| lent.as_ref().map(|task| task.id()));
