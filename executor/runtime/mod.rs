@@ -292,6 +292,10 @@ impl Core {
     // ANCHOR: run_task
     /// Polls the task under `key`: the task table lends it for the poll,
     /// and takes it back (or lets it go, once it is done).
+    ///
+    /// `#[inline(always)]`: it runs once per poll, and the loop around it is
+    /// too big for the compiler to inline it unasked (a debugger still
+    /// shows it as a frame of its own).
     #[inline(always)]
     fn run_task(&self, key: Key) {
         let lent = self.tasks.borrow_mut().lend(key);
