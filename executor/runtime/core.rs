@@ -119,20 +119,15 @@ pub(crate) fn current() -> Option<Rc<Core>> {
 
 /// The executor running on this thread, or a panic saying how to get one.
 /// `what` names the caller: "busy_chef::spawn", ...
-#[inline]
 pub(crate) fn expect_current(what: &str) -> Rc<Core> {
-    current().unwrap_or_else(|| no_executor(what))
-}
-
-/// The panic of [`expect_current`], kept out of every caller's way.
-#[cold]
-fn no_executor(what: &str) -> ! {
-    panic!(
-        "{what} was called with no busy-chef executor running on this thread. \
-         Call it from inside a future run by `busy_chef::block_on(...)` or \
-         `Executor::block_on(...)` (for example in the `async` block you pass \
-         to block_on, or in a task spawned from there)."
-    )
+    current().unwrap_or_else(|| {
+        panic!(
+            "{what} was called with no busy-chef executor running on this thread. \
+             Call it from inside a future run by `busy_chef::block_on(...)` or \
+             `Executor::block_on(...)` (for example in the `async` block you pass \
+             to block_on, or in a task spawned from there)."
+        )
+    })
 }
 // ANCHOR_END: current
 
