@@ -192,7 +192,11 @@ impl Drop for Enter {
 /// A wake's last step: puts the task's key into its executor's run queue,
 /// through the local door if that executor is running on this thread, else
 /// through the channel.
-#[inline]
+///
+/// `#[inline(always)]`: every wake ends here, and the compiler would leave it
+/// a call of its own from each task type's waker (a debugger still shows it
+/// as a frame of its own).
+#[inline(always)]
 pub(crate) fn schedule(inbox: &Inbox, key: Key, id: TaskId) {
     match current() {
         Some(core) if core.run_queue.owns(inbox) => {
