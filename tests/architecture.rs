@@ -80,7 +80,7 @@ const UNSAFE_ALLOWED: &[&str] = &[
 
 /// The reading path's budget: code lines of `runtime/` and `collections/`,
 /// not counting comments, blank lines and `#[cfg(test)]` modules.
-const READING_PATH_BUDGET: usize = 1_839;
+const READING_PATH_BUDGET: usize = 1_846;
 
 fn executor_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("executor")

@@ -5,7 +5,7 @@
 //! ```text
 //!            ┌──────────────────────────────────────────────────────────┐
 //!            ▼                                                          │
-//!   ① drain the channel into the local queue                            │
+//!   ① move wakes from other threads (at most 128) into the local queue  │
 //!   ② run the tasks that are queued now, and only those: a task woken   │
 //!      during this turn (one that yields in a loop, say) waits for the  │
 //!      next turn, so it cannot starve the timers or the other tasks     │
@@ -202,7 +202,7 @@ impl Executor {
         core.hooks.queued(main.id);
 
         loop {
-            // ① Wakes from other threads join the local queue.
+            // ① Wakes from other threads join the local queue (128 at most).
             core.hooks.turn_started();
             core.drain_channel();
 
@@ -336,7 +336,8 @@ impl Core {
     }
     // ANCHOR_END: run_task
 
-    /// ① Moves wakes from other threads into the local queue.
+    /// ① Moves wakes from other threads (at most 128 a turn; the rest wait
+    /// for the next) into the local queue.
     #[inline]
     fn drain_channel(&self) {
         self.run_queue

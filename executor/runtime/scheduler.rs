@@ -87,6 +87,12 @@ impl fmt::Debug for Inbox {
 /// The room the local queue keeps when it is trimmed (see [`RunQueue::trim`]).
 const KEEP_ROOM: usize = 1024;
 
+/// The most wakes from other threads that one turn of the loop takes in.
+/// A flood from another thread then joins the local queue a slice at a
+/// time: the queue stays small enough to stay in the cache, and between
+/// two slices the loop fires its timers, as it does after every turn.
+const MAIL_PER_TURN: usize = 128;
+
 /// The executor's side of the queue: the local door, and the channel's
 /// receiving end.
 pub(crate) struct RunQueue {
@@ -138,8 +144,9 @@ impl RunQueue {
     // ANCHOR_END: local
 
     // ANCHOR: drain
-    /// Moves every wake that came through the channel into the local queue,
-    /// without blocking; `arrived` is told of each.
+    /// Moves the wakes that came through the channel into the local queue,
+    /// at most [`MAIL_PER_TURN`] of them, without blocking; `arrived` is told
+    /// of each.
     #[inline]
     pub(crate) fn drain_channel(&self, mut arrived: impl FnMut(Mail)) {
         // No bell, no mail: the common case, one load. A message whose bell
@@ -150,9 +157,16 @@ impl RunQueue {
         {
             return;
         }
-        for mail in self.receiver.try_iter() {
+        let mut local = self.local.borrow_mut();
+        let mut moved = 0;
+        for mail in self.receiver.try_iter().take(MAIL_PER_TURN) {
             arrived(mail);
-            self.push(mail.key);
+            local.push_back(mail.key);
+            moved += 1;
+        }
+        if moved == MAIL_PER_TURN {
+            // There may be more: ring the bell again, for the next turn.
+            self.inbox.rung.store(true, Ordering::Relaxed);
         }
     }
     // ANCHOR_END: drain
@@ -279,6 +293,30 @@ mod tests {
             capacity,
             "a quarter full: kept"
         );
+    }
+
+    #[test]
+    fn a_flood_from_another_thread_is_taken_in_a_slice_per_turn() {
+        let queue = RunQueue::new();
+        let all = keys(300);
+        let inbox = queue.inbox().clone();
+        let sent = all.clone();
+        std::thread::spawn(move || {
+            for key in sent {
+                inbox.send(key, TaskId::next());
+            }
+        })
+        .join()
+        .unwrap();
+        let mut lengths = Vec::new();
+        for _turn in 0..4 {
+            queue.drain_channel(|_| {});
+            lengths.push(queue.len());
+        }
+        assert_eq!(lengths, [128, 256, 300, 300], "128 a turn, then the rest");
+        let drained: Vec<Key> = std::iter::from_fn(|| queue.pop()).collect();
+        assert_eq!(drained, all, "in the order they were sent");
+        queue.drain_channel(|_| panic!("no mail is left"));
     }
 
     #[test]
