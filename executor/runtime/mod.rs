@@ -336,8 +336,8 @@ impl Core {
     }
     // ANCHOR_END: run_task
 
-    /// ① Moves wakes from other threads (at most 128 a turn; the rest wait
-    /// for the next) into the local queue.
+    /// ① Moves wakes from other threads into the local queue: at most
+    /// `MAIL_PER_TURN` (`scheduler.rs`) a turn; the rest wait for the next.
     #[inline]
     fn drain_channel(&self) {
         self.run_queue
